@@ -1,0 +1,3 @@
+from showkeeper.cli import main
+
+main()

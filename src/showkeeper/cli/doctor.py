@@ -1,0 +1,51 @@
+"""`showkeeper doctor`: what showkeeper would use, and whether it works."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from showkeeper.cli.base import console, handle_errors, run_async, settings_from
+from showkeeper.config import Settings
+from showkeeper.db import Database
+from showkeeper.health import (
+    Check,
+    check_database,
+    check_disk,
+    check_ffmpeg,
+    check_library,
+    overall,
+)
+
+_STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
+
+
+async def _checks(settings: Settings) -> list[Check]:
+    db = Database(settings.database_url)
+    try:
+        return [
+            await check_database(db),
+            check_ffmpeg(),
+            check_library(settings.library_dir),
+            check_disk(
+                settings.data_dir if settings.data_dir.exists() else settings.data_dir.parent
+            ),
+        ]
+    finally:
+        await db.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def doctor(ctx: typer.Context) -> None:
+        """Check database, ffmpeg (and which binary), library folder and disk."""
+        checks = run_async(_checks(settings_from(ctx)))
+        table = Table("check", "status", "detail")
+        for c in checks:
+            table.add_row(c.name, f"[{_STYLE[c.status]}]{c.status}[/]", c.message)
+        console.print(table)
+        state = overall(checks)
+        console.print(f"overall: {state}")
+        if state == "unhealthy":
+            raise typer.Exit(1)

@@ -1,0 +1,85 @@
+"""`showkeeper serve`."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from showkeeper.cli.base import handle_errors, run_async, settings_from
+from showkeeper.config import Settings
+from showkeeper.context import ensure_writable_dir, prepare_storage
+from showkeeper.errors import StartupError
+from showkeeper.logging import get_logger, setup_logging
+
+log = get_logger(__name__)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before anything starts, so a taken port is one clear line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} on {host} is already in use; stop the other server "
+                "or choose another port with --port / SHOWKEEPER_PORT"
+            ) from None
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """A SIGINT/SIGTERM asks for a graceful stop; once done, the exit status is 0."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises captured signals after shutdown; our stop was the clean one.
+        self._captured_signals.clear()
+
+
+async def _preflight(settings: Settings) -> None:
+    db = await prepare_storage(settings)
+    await db.dispose()
+
+
+def serve_forever(settings: Settings) -> None:
+    from showkeeper.web.app import create_app
+
+    ensure_writable_dir(settings.data_dir, "data_dir")  # before the log file is opened there
+    setup_logging(
+        settings.log_level, logs_dir=settings.logs_dir, console_format=settings.log_format
+    )
+    run_async(_preflight(settings))
+    sock = bind_socket(settings.host, settings.port)
+    config = uvicorn.Config(
+        create_app(settings),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        ws="websockets-sansio",
+    )
+    log.info("listening", url=f"http://{settings.host}:{settings.port}")
+    _Server(config).run(sockets=[sock])
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="Overrides SHOWKEEPER_HOST.")] = None,
+        port: Annotated[int | None, typer.Option(help="Overrides SHOWKEEPER_PORT.")] = None,
+    ) -> None:
+        """Run the server (web UI, REST API, WebSocket, background services)."""
+        serve_forever(settings_from(ctx, host=host, port=port))

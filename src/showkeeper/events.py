@@ -1,0 +1,138 @@
+"""Typed events and the in-process bus.
+
+Publishers call `bus.publish(type, **data)`; it never blocks. Each subscriber has
+a bounded buffer: when it is full the oldest progress event is dropped first, so a
+slow consumer loses stale progress, never a completion, and never slows others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventType = Literal[
+    "download_progress",
+    "download_complete",
+    "download_failed",
+    "queue_status",
+    "scan_progress",
+    "scan_complete",
+    "scan_failed",
+    "series_loading_update",
+    "episodes_added",
+]
+
+# The WebSocket room each event type is delivered to.
+ROOMS: dict[str, str] = {
+    "download_progress": "download_progress",
+    "download_complete": "downloads",
+    "download_failed": "downloads",
+    "queue_status": "downloads",
+    "scan_progress": "scan_progress",
+    "scan_complete": "scan_progress",
+    "scan_failed": "scan_progress",
+    "series_loading_update": "series_loading",
+    "episodes_added": "series_loading",
+}
+PROGRESS_TYPES = frozenset({"download_progress", "scan_progress"})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    data: dict[str, Any]
+    ts: float = field(default_factory=time.time)
+
+    @property
+    def room(self) -> str:
+        return ROOMS.get(self.type, self.type)
+
+    def as_message(self) -> dict[str, Any]:
+        return {"type": self.type, "data": self.data, "ts": self.ts}
+
+
+class Subscription:
+    """A bounded buffer of events for one consumer; iterate it with `async for`."""
+
+    def __init__(self, bus: EventBus, *, maxsize: int, types: Iterable[str] | None) -> None:
+        self._bus = bus
+        self._buffer: deque[Event] = deque()
+        self._maxsize = maxsize
+        self._wakeup = asyncio.Event()
+        self.types = frozenset(types) if types is not None else None
+        self.dropped = 0
+        self.closed = False
+
+    def _offer(self, event: Event) -> None:
+        if self.types is not None and event.type not in self.types:
+            return
+        if len(self._buffer) >= self._maxsize:
+            self._drop_one()
+        self._buffer.append(event)
+        self._wakeup.set()
+
+    def _drop_one(self) -> None:
+        for i, queued in enumerate(self._buffer):
+            if queued.type in PROGRESS_TYPES:
+                del self._buffer[i]
+                break
+        else:
+            self._buffer.popleft()
+        self.dropped += 1
+
+    async def get(self) -> Event:
+        while not self._buffer:
+            if self.closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._buffer.popleft()
+
+    def get_nowait(self) -> Event | None:
+        return self._buffer.popleft() if self._buffer else None
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self.get()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wakeup.set()
+        self._bus._subscribers.discard(self)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class EventBus:
+    """In-process publish/subscribe."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[Subscription] = set()
+
+    def publish(self, type: str, /, **data: Any) -> Event:
+        event = Event(type, data)
+        self.dispatch(event)
+        return event
+
+    def dispatch(self, event: Event) -> None:
+        for sub in list(self._subscribers):
+            sub._offer(event)
+
+    def subscribe(self, *, maxsize: int = 1000, types: Iterable[str] | None = None) -> Subscription:
+        sub = Subscription(self, maxsize=maxsize, types=types)
+        self._subscribers.add(sub)
+        return sub
+
+    def close(self) -> None:
+        for sub in list(self._subscribers):
+            sub.close()

@@ -1,0 +1,114 @@
+"""Health checks: database, ffmpeg, library folder, free disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from showkeeper.config import Settings
+from showkeeper.db import Database, DatabaseError
+from showkeeper.ffmpeg import find_ffmpeg
+
+Status = Literal["ok", "warning", "error"]
+MIN_FREE_BYTES = 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: Status
+    message: str
+    critical: bool = False
+    details: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "message": self.message}
+        if self.details:
+            out.update(self.details)
+        return out
+
+
+async def check_database(db: Database) -> Check:
+    start = time.perf_counter()
+    try:
+        await db.check()
+    except DatabaseError as exc:
+        return Check("database", "error", str(exc), critical=True)
+    ms = round((time.perf_counter() - start) * 1000, 2)
+    return Check(
+        "database", "ok", "reachable", details={"latency_ms": ms, "backend": db.engine.dialect.name}
+    )
+
+
+def check_ffmpeg() -> Check:
+    info = find_ffmpeg()
+    if info.path is None:
+        return Check("ffmpeg", "error", "no ffmpeg found; install ffmpeg or imageio-ffmpeg")
+    return Check(
+        "ffmpeg", "ok", f"using {info.path}", details={"path": info.path, "origin": info.origin}
+    )
+
+
+def check_library(library_dir: Path | None) -> Check:
+    if library_dir is None:
+        return Check(
+            "library",
+            "warning",
+            "library_dir is not set; set it in setup or SHOWKEEPER_LIBRARY_DIR",
+        )
+    if not library_dir.is_dir():
+        return Check(
+            "library", "error", f"library folder {library_dir} does not exist", critical=True
+        )
+    if not os.access(library_dir, os.W_OK | os.X_OK):
+        return Check(
+            "library", "error", f"library folder {library_dir} is not writable", critical=True
+        )
+    return Check("library", "ok", f"{library_dir} is writable", details={"path": str(library_dir)})
+
+
+def check_disk(path: Path) -> Check:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as exc:
+        return Check("disk", "error", f"cannot read free space of {path}: {exc.strerror}")
+    details = {"free_bytes": usage.free, "total_bytes": usage.total, "path": str(path)}
+    if usage.free < MIN_FREE_BYTES:
+        return Check("disk", "warning", f"less than 1 GiB free on {path}", details=details)
+    return Check("disk", "ok", f"{usage.free // 1024**2} MiB free", details=details)
+
+
+async def run_checks(settings: Settings, db: Database) -> list[Check]:
+    disk_path = (
+        settings.library_dir
+        if settings.library_dir and settings.library_dir.is_dir()
+        else settings.data_dir
+    )
+    return [
+        await check_database(db),
+        check_ffmpeg(),
+        check_library(settings.library_dir),
+        check_disk(disk_path),
+    ]
+
+
+def overall(checks: list[Check]) -> Literal["healthy", "degraded", "unhealthy"]:
+    if any(c.status == "error" and c.critical for c in checks):
+        return "unhealthy"
+    if any(c.status != "ok" for c in checks):
+        return "degraded"
+    return "healthy"
+
+
+async def health_report(settings: Settings, db: Database) -> dict[str, Any]:
+    checks = await run_checks(settings, db)
+    return {
+        "status": overall(checks),
+        "timestamp": datetime.now(UTC).isoformat(),
+        "checks": {c.name: c.as_dict() for c in checks},
+    }
