@@ -61,3 +61,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    """The real app with its lifespan (database migrated, services started)."""
+    from showkeeper.web.app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: object) -> AsyncIterator[object]:
+    """An HTTP client for the app, through httpx.ASGITransport.
+
+    Once authentication exists this fixture completes setup and logs in, so tests of other
+    features keep using it unchanged.
+    """
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
