@@ -47,8 +47,8 @@ case "$cmd" in
     ;;
   lint)
     venv "[dev]"
-    "$VENV/bin/ruff" format --check src tests bench
-    "$VENV/bin/ruff" check src tests bench
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     ;;
   *)
