@@ -8,6 +8,7 @@ from rich.table import Table
 from showkeeper.cli.base import console, handle_errors, run_async, settings_from
 from showkeeper.config import Settings
 from showkeeper.db import Database
+from showkeeper.ffmpeg import find_ffmpeg
 from showkeeper.health import (
     Check,
     check_database,
@@ -45,6 +46,8 @@ def register(app: typer.Typer) -> None:
         for c in checks:
             table.add_row(c.name, f"[{_STYLE[c.status]}]{c.status}[/]", c.message)
         console.print(table)
+        ffmpeg = find_ffmpeg()
+        console.print(f"ffmpeg: {ffmpeg.path or 'none'} (from {ffmpeg.origin})", soft_wrap=True)
         state = overall(checks)
         console.print(f"overall: {state}")
         if state == "unhealthy":
