@@ -73,15 +73,41 @@ async def app(settings: Settings) -> AsyncIterator[object]:
         yield application
 
 
-@pytest.fixture
-async def api(app: object) -> AsyncIterator[object]:
-    """An HTTP client for the app, through httpx.ASGITransport.
+TEST_PASSWORD = "correct horse battery staple"
 
-    Once authentication exists this fixture completes setup and logs in, so tests of other
-    features keep using it unchanged.
+
+async def complete_setup(client: object, library_dir: Path) -> str:
+    """POST /api/auth/setup with TEST_PASSWORD and library_dir; returns the API key."""
+    resp = await client.post(  # type: ignore[attr-defined]
+        "/api/auth/setup", json={"password": TEST_PASSWORD, "library_dir": str(library_dir)}
+    )
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["api_key"])
+
+
+@pytest.fixture
+async def anon_api(app: object) -> AsyncIterator[object]:
+    """An HTTP client for the app without credentials (setup not done by it)."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def api(app: object, settings: Settings) -> AsyncIterator[object]:
+    """An authenticated HTTP client for the app, through httpx.ASGITransport.
+
+    Setup is completed (master password TEST_PASSWORD, the test library_dir) and every
+    request carries the API key in X-Api-Key (also available as `api.api_key`).
     """
     import httpx
 
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        assert settings.library_dir is not None
+        key = await complete_setup(client, settings.library_dir)
+        client.headers["X-Api-Key"] = key
+        client.api_key = key  # type: ignore[attr-defined]
         yield client

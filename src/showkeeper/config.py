@@ -124,7 +124,10 @@ class Settings(BaseSettings):
         0.0,
         ge=0,
         le=3600,
-        description="Minimum seconds between two downloads starting from one host.",
+        description=(
+            "Minimum seconds between downloads from one host: after one starts or finishes, "
+            "the next one from that host waits this long."
+        ),
         json_schema_extra=_accepted("a number of seconds from 0 to 3600"),
     )
     download_max_attempts: int = Field(
@@ -133,6 +136,38 @@ class Settings(BaseSettings):
         le=50,
         description="Attempts per queue item before it stays failed.",
         json_schema_extra=_accepted("an integer from 1 to 50"),
+    )
+    download_retry_base_s: float = Field(
+        30.0,
+        ge=0,
+        le=86400,
+        description="Wait before retrying a failed download; doubles with each attempt.",
+        json_schema_extra=_accepted("a number of seconds from 0 to 86400"),
+    )
+    download_retry_max_s: float = Field(
+        3600.0,
+        ge=0,
+        le=604800,
+        description="Longest wait between two attempts of one download.",
+        json_schema_extra=_accepted("a number of seconds from 0 to 604800"),
+    )
+    download_lease_s: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description=(
+            "How long a worker's claim on a download lasts without a heartbeat; after a crash "
+            "the item is queued again once it expires."
+        ),
+        json_schema_extra=_accepted("a number of seconds from 1 to 3600"),
+    )
+    download_workers_in_server: bool = Field(
+        True,
+        description=(
+            "Run download workers inside the server; false for an API-only process beside "
+            "`showkeeper worker` processes."
+        ),
+        json_schema_extra=_accepted("true or false"),
     )
     download_connections: int = Field(
         8,
@@ -175,6 +210,34 @@ class Settings(BaseSettings):
         description="Minutes between two refreshes of all sources.",
         json_schema_extra=_accepted("an integer from 5 to 10080"),
     )
+    source_refresh_concurrency: int = Field(
+        48,
+        ge=1,
+        le=256,
+        description="Sources fetched at once during a refresh, over all hosts.",
+        json_schema_extra=_accepted("an integer from 1 to 256"),
+    )
+    source_per_host_concurrency: int = Field(
+        4,
+        ge=1,
+        le=256,
+        description="Sources fetched at once from one host during a refresh.",
+        json_schema_extra=_accepted("an integer from 1 to 256"),
+    )
+    source_timeout_s: float = Field(
+        30.0,
+        ge=0.1,
+        le=600,
+        description="Seconds a source fetch may wait for data (a whole fetch gets four times that).",
+        json_schema_extra=_accepted("a number of seconds from 0.1 to 600"),
+    )
+    source_max_response_mb: int = Field(
+        20,
+        ge=1,
+        le=1024,
+        description="Largest feed, listing or API answer a source reads, in MiB.",
+        json_schema_extra=_accepted("an integer from 1 to 1024"),
+    )
     tmdb_api_key: SecretStr | None = Field(
         None,
         description="TMDB API key for metadata (optional).",
@@ -194,6 +257,58 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Proxies whose X-Forwarded-For is believed.",
         json_schema_extra=_accepted("a comma-separated list of IP addresses or networks"),
+    )
+    session_ttl_hours: int = Field(
+        168,
+        ge=1,
+        le=8760,
+        description="Lifetime of a browser login session (the session cookie).",
+        json_schema_extra=_accepted("an integer from 1 to 8760"),
+    )
+    token_ttl_hours: int = Field(
+        720,
+        ge=1,
+        le=8760,
+        description="Lifetime of a bearer token returned by POST /api/auth/login.",
+        json_schema_extra=_accepted("an integer from 1 to 8760"),
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Failed logins from one client address before it must wait login_lockout_s.",
+        json_schema_extra=_accepted("an integer from 1 to 1000"),
+    )
+    login_account_max_failures: int = Field(
+        20,
+        ge=1,
+        le=10000,
+        description="Failed logins for one account, from anywhere, before it must wait login_lockout_s.",
+        json_schema_extra=_accepted("an integer from 1 to 10000"),
+    )
+    login_lockout_s: int = Field(
+        300,
+        ge=1,
+        le=86400,
+        description="Window for counting failed logins, and the wait once a limit is reached.",
+        json_schema_extra=_accepted("a number of seconds from 1 to 86400"),
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure flag of the session cookie; auto sets it when the request came over https.",
+        json_schema_extra=_accepted("auto, always or never"),
+    )
+    scheduler_catchup_grace_min: int = Field(
+        360,
+        ge=0,
+        le=10080,
+        description="A daily rescan missed while the server was down runs at start if it is at most this late.",
+        json_schema_extra=_accepted("an integer from 0 to 10080 (0: never catch up)"),
+    )
+    auto_download: bool = Field(
+        True,
+        description="Queue missing episodes after each scheduled rescan and source refresh (at most every 5 minutes).",
+        json_schema_extra=_accepted("true or false"),
     )
     allowed_private_networks: Annotated[list[IPNetwork], NoDecode] = Field(
         default_factory=list,

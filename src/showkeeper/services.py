@@ -6,7 +6,7 @@ them in reverse.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from showkeeper.context import AppContext, Service
@@ -14,4 +14,35 @@ if TYPE_CHECKING:
 
 def build_services(ctx: AppContext) -> list[Service]:
     services: list[Service] = []
+    from showkeeper.sources.recovery import SourceLoadRecovery
+
+    services.append(SourceLoadRecovery(ctx))
+    services.extend(_server_services(ctx))
+    if ctx.settings.download_workers_in_server:
+        from showkeeper.downloads.worker import WorkerPool
+
+        services.append(WorkerPool(ctx))
     return services
+
+
+def _server_services(ctx: AppContext) -> list[Service]:
+    """Metrics, notifications and the WebSocket hub subscribe before anything publishes;
+    the scheduler (when enabled) reports its job durations to the metrics."""
+    from showkeeper.metrics import Metrics
+    from showkeeper.notifications import Notifier
+    from showkeeper.web.ws import WsHub
+
+    metrics = Metrics(ctx)
+    out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
+    if ctx.settings.scheduler_enabled:
+        from showkeeper.automation.scheduler import Scheduler
+
+        scheduler = Scheduler(ctx)
+        scheduler.listeners.append(metrics.on_job)
+        out.append(scheduler)
+    return out
+
+
+def find_service(ctx: AppContext, name: str) -> Any:
+    """The running service called name, or None."""
+    return next((s for s in ctx.services if s.name == name), None)

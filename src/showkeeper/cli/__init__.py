@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from showkeeper.cli import config_cmd, db_cmd, doctor, serve
+from showkeeper.cli import (
+    config_cmd,
+    db_cmd,
+    doctor,
+    fetch_cmd,
+    library_cmd,
+    queue_cmd,
+    serve,
+    sources_cmd,
+)
 from showkeeper.cli.base import app
 
-for module in (serve, db_cmd, config_cmd, doctor):
+for module in (serve, db_cmd, config_cmd, doctor, fetch_cmd, sources_cmd, queue_cmd, library_cmd):
     module.register(app)
 
 

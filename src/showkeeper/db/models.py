@@ -217,3 +217,81 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="api_keys")
+
+
+class DownloadHost(Base):
+    """Per source host: when a download from it last started or finished (politeness delay)."""
+
+    __tablename__ = "download_hosts"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_activity_at: Mapped[datetime] = mapped_column()
+
+
+class AuthSession(Base):
+    """A browser session (kind "session", with its CSRF token) or a bearer token ("token").
+
+    Only the sha256 of the secret is stored; the secret itself is handed out once.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class LibraryFolder(Base):
+    """A library folder as the scanner last read it; an unchanged mtime means "don't read again".
+
+    One row per directory of a series folder (the series folder itself included). ``mtime_ns``
+    is -1 when the folder must be read on the next scan anyway (it changed while being read,
+    could not be read, or holds files that could not be matched yet). ``linked`` (on the series
+    folder's own row) is the number of downloaded episodes of the series after the scan, so a
+    database change behind the scanner's back triggers a full read of that series.
+    """
+
+    __tablename__ = "library_folders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # relative to library_dir, "/"-separated; the series folder's own row has path == series_folder
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    series_folder: Mapped[str] = mapped_column(String(255), index=True)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), index=True
+    )
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    linked: Mapped[int | None] = mapped_column(Integer)
+    scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LibraryIssue(Base):
+    """Something the scanner found but could not use: an unmapped folder, an unparsed file...
+
+    Issues of a folder are replaced whenever that folder is read again.
+    """
+
+    __tablename__ = "library_issues"
+    __table_args__ = (Index("ix_library_issues_kind_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # unmapped, unparsed, unmatched, duplicate, unreadable, undecodable, symlink_loop,
+    # broken_link, stray
+    kind: Mapped[str] = mapped_column(String(20))
+    # relative to library_dir, "/"-separated; undecodable bytes shown as \xNN
+    path: Mapped[str] = mapped_column(Text)
+    series_folder: Mapped[str] = mapped_column(String(255), index=True)
+    # the directory the issue was found in ("" for the library root)
+    folder: Mapped[str] = mapped_column(Text, index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The series list is sorted by name by default (migration 0005).
+Index("ix_series_name", Series.name)
