@@ -1,0 +1,78 @@
+"""Importing many feeds at once from an OPML subscription list."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from showkeeper.context import AppContext
+from showkeeper.errors import ConflictError, ShowkeeperError
+from showkeeper.logging import get_logger
+from showkeeper.sources.opml import parse_opml
+from showkeeper.sources.service import load_series, register_series
+
+log = get_logger(__name__)
+
+LOAD_CONCURRENCY = 8
+
+
+@dataclass(slots=True)
+class OpmlImport:
+    """Per feed of the file: registered (key), already present, or refused (error)."""
+
+    added: list[dict[str, str]] = field(default_factory=list)
+    existing: list[dict[str, str]] = field(default_factory=list)
+    invalid: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    """Filled only by a foreground import: registered, but loading failed."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "existing": self.existing,
+            "invalid": self.invalid,
+            "failed": self.failed,
+        }
+
+
+async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) -> OpmlImport:
+    """Register every feed of an OPML file, then load them (a few at a time).
+
+    With ``background`` the loads run in one spawned task and this returns at once;
+    otherwise it waits and reports failed loads in ``failed``.
+
+    Raises:
+        OpmlError: the file is not an OPML subscription list.
+    """
+    feeds = parse_opml(data)
+    report = OpmlImport()
+    keys: list[str] = []
+    for feed in feeds:
+        try:
+            row = await register_series(ctx, feed.url, kind="feed")
+        except ConflictError as exc:
+            report.existing.append({"url": feed.url, "detail": str(exc)})
+        except ShowkeeperError as exc:
+            report.invalid.append({"url": feed.url, "error": str(exc)})
+        else:
+            keys.append(row.key)
+            report.added.append({"url": feed.url, "key": row.key, "title": feed.title or ""})
+    if background:
+        ctx.spawn(_load_all(ctx, keys, report), name="import-opml")
+    else:
+        await _load_all(ctx, keys, report)
+    return report
+
+
+async def _load_all(ctx: AppContext, keys: list[str], report: OpmlImport) -> None:
+    limit = asyncio.Semaphore(LOAD_CONCURRENCY)
+
+    async def one(key: str) -> None:
+        async with limit:
+            try:
+                await load_series(ctx, key)
+            except ShowkeeperError as exc:
+                report.failed.append({"key": key, "error": str(exc)})
+
+    await asyncio.gather(*(one(key) for key in keys))
