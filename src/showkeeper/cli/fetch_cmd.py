@@ -1,0 +1,106 @@
+"""`showkeeper fetch URL -o PATH`: one media URL through the download engine, with a bar."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import filesize
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from showkeeper.cli.base import console, err_console, fail, handle_errors, settings_from
+from showkeeper.config import Settings
+from showkeeper.domain.candidates import Candidate, CandidateKind
+from showkeeper.domain.paths import UnsafePathError
+
+
+async def _fetch(
+    url: str, dest: Path, kind: CandidateKind, settings: Settings, progress: Progress
+) -> tuple[Path, int, str]:
+    from showkeeper.downloads.engine import TransferProgress, download
+    from showkeeper.net import HttpClient
+
+    task = progress.add_task(dest.name, total=None, rate="", eta="")
+
+    def on_progress(report: TransferProgress) -> None:
+        eta = (
+            ""
+            if report.eta_s is None
+            else f"eta {int(report.eta_s) // 60}:{int(report.eta_s) % 60:02d}"
+        )
+        progress.update(
+            task,
+            completed=report.downloaded_bytes,
+            total=report.total_bytes,
+            rate=f"{filesize.decimal(int(report.speed_bps))}/s",
+            eta=eta,
+        )
+
+    per_host = max(8, 2 * settings.download_connections)
+    async with HttpClient(
+        allowed_networks=settings.allowed_private_networks, per_host_limit=per_host
+    ) as client:
+        result = await download(
+            [Candidate(url=url, kind=kind)],
+            dest,
+            client=client,
+            settings=settings,
+            on_progress=on_progress,
+            label=dest.name,
+        )
+    progress.update(task, completed=result.size, total=result.size)
+    return result.path, result.size, result.method
+
+
+def _quiet_logging(settings: Settings) -> None:
+    """Log lines go to data_dir/logs only: the console shows the bar and one result line."""
+    from showkeeper.logging import setup_logging
+
+    setup_logging(settings.log_level, logs_dir=settings.logs_dir)
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(logging.CRITICAL + 1)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def fetch(
+        ctx: typer.Context,
+        url: Annotated[
+            str, typer.Argument(help="A media URL: a file, an .m3u8 playlist or a page.")
+        ],
+        output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the file.")],
+        kind: Annotated[
+            str, typer.Option(help="direct, hls or page; guessed from the URL when omitted.")
+        ] = "",
+    ) -> None:
+        """Download one URL like curl or yt-dlp would: resumable, verified, atomic."""
+        chosen = kind or ("hls" if ".m3u8" in url.split("?", 1)[0].lower() else "direct")
+        if chosen not in ("direct", "hls", "page"):
+            raise fail(f"--kind must be direct, hls or page, not {kind!r}")
+        dest = output.expanduser().absolute()
+        if dest.is_dir() or not dest.name:
+            raise fail(f"{output} is a directory; give a file name with -o")
+        settings = settings_from(ctx)
+        _quiet_logging(settings)
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[eta]}"),
+            console=err_console,
+            transient=True,
+        )
+        try:
+            with progress:
+                path, size, method = asyncio.run(
+                    _fetch(url, dest, chosen, settings, progress)  # type: ignore[arg-type]
+                )
+        except UnsafePathError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"saved {path} ({size} bytes, {method})", highlight=False)

@@ -1,0 +1,305 @@
+"""`showkeeper queue ls|add|rm|retry|clear|pause|resume|start|stop`, `showkeeper download`
+and `showkeeper worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from showkeeper.cli.base import console, fail, handle_errors, run_async, settings_from
+from showkeeper.config import Settings
+from showkeeper.context import AppContext, open_context
+from showkeeper.domain.queue_rules import QueueCommand
+from showkeeper.errors import ShowkeeperError
+
+T = TypeVar("T")
+
+
+async def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    async with open_context(settings) as ctx:
+        return await work(ctx)
+
+
+def _run(ctx: typer.Context, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    return run_async(_with_ctx(settings_from(ctx), work))
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {state}" for state, n in data["counts"].items())
+    console.print(f"queue is [bold]{data['state']}[/]: {counts}", highlight=False)
+    rows = data["active"] + data["queued"]["items"] + data.get("failed", [])
+    if not rows:
+        return
+    table = Table("id", "episode", "status", "progress", "attempts", "error")
+    for item in rows:
+        label = f"{item['series_key']} S{item['season']:02d}E{item['episode']:02d}"
+        done = item["downloaded_bytes"]
+        progress = f"{_size(done)} / {_size(item['total_bytes'])}" if done else ""
+        error = (item["last_error"] or "")[:80]
+        attempts = f"{item['attempts']}/{item['max_attempts']}"
+        table.add_row(str(item["id"]), label, item["status"], progress, attempts, error)
+    console.print(table)
+    hidden = data["queued"]["total"] - len(data["queued"]["items"])
+    if hidden > 0:
+        console.print(f"... and {hidden} more queued (use --limit)")
+
+
+def _state_command(group: typer.Typer, command: QueueCommand, help_text: str) -> None:
+    @group.command(command, help=help_text)
+    @handle_errors
+    def _cmd(ctx: typer.Context) -> None:
+        from showkeeper.downloads import service
+
+        state = _run(ctx, lambda c: service.apply(c, command))
+        console.print(f"queue is {state}")
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="The download queue.", no_args_is_help=True)
+    app.add_typer(group, name="queue")
+
+    @group.command("ls")
+    @handle_errors
+    def ls(
+        ctx: typer.Context,
+        limit: Annotated[int, typer.Option(min=1, max=500, help="Queued items shown.")] = 50,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Show the queue: state, counts, active, queued and failed items."""
+        from showkeeper.downloads import service
+
+        data = _run(ctx, lambda c: service.status(c, limit=limit))
+        if as_json:
+            console.print_json(json.dumps(data, default=str))
+        else:
+            _print_status(data)
+
+    @group.command("add")
+    @handle_errors
+    def add(
+        ctx: typer.Context,
+        episode_ids: Annotated[list[int] | None, typer.Argument(help="Episode ids.")] = None,
+        series: Annotated[
+            str | None, typer.Option("--series", help="Queue this series instead (its key).")
+        ] = None,
+        all_episodes: Annotated[
+            bool,
+            typer.Option(
+                "--all", help="With --series: every episode not on disk, not only missing."
+            ),
+        ] = False,
+        priority: Annotated[int, typer.Option(min=-1000, max=1000, help="Higher first.")] = 0,
+    ) -> None:
+        """Queue episodes by id, or a series' missing episodes."""
+        from showkeeper.downloads import service
+
+        if bool(episode_ids) == (series is not None):
+            raise fail("give episode ids or --series KEY (not both)")
+        if series is not None:
+            result = _run(
+                ctx,
+                lambda c: service.add_series(
+                    c, series, missing=not all_episodes, priority=priority
+                ),
+            )
+        else:
+            result = _run(
+                ctx, lambda c: service.add_episodes(c, episode_ids or [], priority=priority)
+            )
+        console.print(
+            f"queued {len(result.item_ids)} episode(s); {len(result.already_active)} already queued"
+        )
+
+    @group.command("rm")
+    @handle_errors
+    def rm(ctx: typer.Context, item_id: Annotated[int, typer.Argument(help="Item id.")]) -> None:
+        """Cancel an item if it is queued or downloading, else remove it."""
+        from showkeeper.downloads import service
+
+        action = _run(ctx, lambda c: service.remove_item(c, item_id))
+        console.print(f"item {item_id} {action}")
+
+    @group.command("retry")
+    @handle_errors
+    def retry(
+        ctx: typer.Context,
+        item_ids: Annotated[
+            list[int] | None, typer.Argument(help="Items; all failed if none.")
+        ] = None,
+    ) -> None:
+        """Queue failed items again."""
+        from showkeeper.downloads import service
+
+        retried = _run(ctx, lambda c: service.retry_items(c, item_ids or None))
+        console.print(f"retrying {len(retried)} item(s)")
+
+    @group.command("clear")
+    @handle_errors
+    def clear(ctx: typer.Context) -> None:
+        """Remove completed and cancelled items (history keeps them)."""
+        from showkeeper.downloads import service
+
+        removed = _run(ctx, service.clear_completed)
+        console.print(f"removed {removed} finished item(s)")
+
+    _state_command(group, "pause", "Start no new downloads; running ones finish.")
+    _state_command(group, "resume", "Run the queue again.")
+    _state_command(group, "start", "Run the queue.")
+    _state_command(group, "stop", "Stop the queue; running downloads resume after start.")
+
+    @app.command("download")
+    @handle_errors
+    def download(
+        ctx: typer.Context,
+        series: Annotated[str, typer.Option("--series", help="The series key.")],
+        missing: Annotated[
+            bool,
+            typer.Option("--missing/--all", help="Only missing episodes, or all not on disk."),
+        ] = True,
+        concurrency: Annotated[
+            int | None, typer.Option(min=1, max=64, help="Overrides download_concurrency.")
+        ] = None,
+    ) -> None:
+        """Queue a series' episodes and download them here, in the foreground."""
+        settings = settings_from(ctx)
+        results = run_async(_foreground(settings, series, missing, concurrency))
+        done = sum(1 for s in results.values() if s == "completed")
+        failed = sum(1 for s in results.values() if s == "failed")
+        console.print(f"{done} downloaded, {failed} failed, {len(results) - done - failed} other")
+        if failed:
+            raise fail(f"{failed} download(s) failed; see `showkeeper queue ls`")
+
+    @app.command("worker")
+    @handle_errors
+    def worker(
+        ctx: typer.Context,
+        concurrency: Annotated[
+            int | None, typer.Option(min=1, max=64, help="Overrides download_concurrency.")
+        ] = None,
+    ) -> None:
+        """Run download workers only (scaled out: several processes on one database)."""
+        from showkeeper.logging import setup_logging
+
+        settings = settings_from(ctx)
+        setup_logging(
+            settings.log_level, logs_dir=settings.logs_dir, console_format=settings.log_format
+        )
+        run_async(_worker(settings, concurrency))
+
+
+async def _foreground(
+    settings: Settings, series_key: str, missing: bool, concurrency: int | None
+) -> dict[int, str]:
+    from showkeeper.downloads import control, foreground, service
+
+    async with open_context(settings) as ctx:
+        state = await control.get_state(ctx.db)
+        if state != "running":
+            raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")
+        await service.add_series(ctx, series_key, missing=missing)
+        item_ids = await foreground.active_items_of_series(ctx, series_key)
+        if not item_ids:
+            console.print(f"nothing to download for {series_key}")
+            return {}
+        with _ProgressView(ctx) as view:
+            view.follow()
+            return await foreground.run_until_finished(ctx, item_ids, concurrency=concurrency)
+
+
+class _ProgressView:
+    """Rich progress bars fed by the bus events of the in-process pool."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.tasks: dict[int, TaskID] = {}
+        self.sub = ctx.bus.subscribe(
+            types={"queue_status", "download_progress", "download_complete", "download_failed"}
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    def __enter__(self) -> _ProgressView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.sub.close()
+        if self._task is not None:
+            self._task.cancel()
+        self.progress.stop()
+
+    def follow(self) -> None:
+        self._task = asyncio.create_task(self._consume())
+
+    def _task_for(self, data: dict[str, Any]) -> TaskID:
+        item_id = int(data["item_id"])
+        if item_id not in self.tasks:
+            label = f"{data.get('series_key', '?')} S{data.get('season', 0):02d}E{data.get('episode', 0):02d}"
+            self.tasks[item_id] = self.progress.add_task(label, total=None)
+        return self.tasks[item_id]
+
+    async def _consume(self) -> None:
+        async for event in self.sub:
+            data = event.data
+            if "item_id" not in data or "series_key" not in data:
+                continue
+            task = self._task_for(data)
+            if event.type == "download_progress":
+                self.progress.update(task, completed=data["bytes"], total=data["total"])
+            elif event.type == "download_complete":
+                self.progress.update(task, completed=data["size"], total=data["size"])
+            elif event.type == "download_failed":
+                label = self.progress.tasks[task].description
+                self.progress.update(task, description=f"[red]{label} failed[/]")
+                self.progress.console.print(f"[red]failed:[/] {data['error']}", highlight=False)
+
+
+async def _worker(settings: Settings, concurrency: int | None) -> None:
+    from showkeeper.downloads.worker import WorkerPool
+    from showkeeper.logging import get_logger
+
+    log = get_logger("showkeeper.worker")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_context(settings) as ctx:
+        pool = WorkerPool(ctx, concurrency=concurrency)
+        await pool.start()
+        ctx.services.append(pool)  # closed (leases released) with the context
+        log.info("worker running; stop it with SIGTERM or Ctrl-C", owner=pool.owner)
+        await stop.wait()
+        log.info("worker stopping", owner=pool.owner)

@@ -1,0 +1,220 @@
+"""The download queue's rules: states, transitions, retry backoff, global state, host limits.
+
+Pure code: the database layer (downloads/queue.py) applies these rules in conditional
+UPDATEs, and the tests check them without a database or a clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+ItemStatus = Literal["queued", "downloading", "completed", "failed", "cancelled"]
+QueueState = Literal["running", "paused", "stopped"]
+QueueCommand = Literal["start", "stop", "pause", "resume"]
+
+STATUSES: Final[tuple[ItemStatus, ...]] = (
+    "queued",
+    "downloading",
+    "completed",
+    "failed",
+    "cancelled",
+)
+ACTIVE: Final[frozenset[str]] = frozenset({"queued", "downloading"})
+"""An episode has at most one item in these states."""
+FINISHED: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled"})
+CLEARABLE: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
+"""What "clear completed" removes: finished items with nothing left to do."""
+
+# queued -> downloading (claim) -> completed | failed | cancelled; downloading -> queued when a
+# retry is scheduled, a lease is released (stop) or expires (crash); failed -> queued (retry).
+TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
+    "queued": frozenset({"downloading", "cancelled"}),
+    "downloading": frozenset({"queued", "completed", "failed", "cancelled"}),
+    "failed": frozenset({"queued"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+QUEUE_STATES: Final[tuple[QueueState, ...]] = ("running", "paused", "stopped")
+DEFAULT_STATE: Final[QueueState] = "running"
+
+
+def can_transition(old: str, new: str) -> bool:
+    """Whether an item may move from status ``old`` to ``new``."""
+    return new in TRANSITIONS.get(old, frozenset())
+
+
+def apply_command(state: QueueState, command: QueueCommand) -> QueueState:
+    """The global queue state after a command.
+
+    ``pause`` stops new downloads from starting and lets running ones finish; ``stop`` also
+    interrupts running ones (they go back to queued and resume from their ``.part`` file);
+    ``start`` and ``resume`` both return to running.
+    """
+    if command == "pause":
+        return "stopped" if state == "stopped" else "paused"
+    if command == "stop":
+        return "stopped"
+    return "running"
+
+
+def claims_allowed(state: QueueState) -> bool:
+    """Whether workers may start new downloads."""
+    return state == "running"
+
+
+def transfers_allowed(state: QueueState) -> bool:
+    """Whether running downloads may continue."""
+    return state != "stopped"
+
+
+def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
+    """Seconds to wait before the next attempt after ``attempts`` failed ones (>= 1).
+
+    ``base * 2 ** (attempts - 1)``, capped at ``cap_s``: the first retry waits ``base_s``.
+    """
+    if attempts < 1:
+        return 0.0
+    exponent = min(attempts - 1, 60)  # 2**60 * base is past any cap; avoid float overflow
+    return float(min(cap_s, base_s * 2.0**exponent))
+
+
+def after_failure(attempts: int, max_attempts: int) -> Literal["retry", "failed"]:
+    """What a failed attempt leads to, given the attempts made so far (this one included)."""
+    return "failed" if attempts >= max_attempts else "retry"
+
+
+def host_open(
+    *,
+    active: int,
+    last_activity: datetime | None,
+    now: datetime,
+    limit: int | None,
+    delay_s: float,
+) -> bool:
+    """Whether a new download from a host may start now.
+
+    Args:
+        active: Downloads from the host running now (in any worker).
+        last_activity: When a download from the host last started or finished.
+        limit: Most downloads at once from one host (None: no limit).
+        delay_s: Seconds that must pass after the host's last start or finish.
+    """
+    if limit is not None and active >= limit:
+        return False
+    return not (
+        delay_s > 0
+        and last_activity is not None
+        and now < last_activity + timedelta(seconds=delay_s)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HostBudget:
+    """How many more downloads may start from each host in one claim."""
+
+    open_slots: Mapping[str, int]
+    """Hosts with a limit: slots left (0 = closed). Hosts not listed are unlimited."""
+    default: int | None
+    """Slots for a host not in ``open_slots`` (None: unlimited)."""
+
+
+def host_budget(
+    active: Mapping[str, int],
+    last_activity: Mapping[str, datetime],
+    *,
+    now: datetime,
+    limit: int | None,
+    delay_s: float,
+) -> HostBudget:
+    """Slots per host for one claim: limit minus active, and at most one while a delay applies.
+
+    A host that starts a download enters its delay, so with a delay only one item per host
+    can start in one claim.
+    """
+    per_claim = 1 if delay_s > 0 else limit
+    slots: dict[str, int] = {}
+    for host in set(active) | set(last_activity):
+        if not host_open(
+            active=active.get(host, 0),
+            last_activity=last_activity.get(host),
+            now=now,
+            limit=limit,
+            delay_s=delay_s,
+        ):
+            slots[host] = 0
+            continue
+        left = None if limit is None else limit - active.get(host, 0)
+        if per_claim is not None:
+            left = per_claim if left is None else min(left, per_claim)
+        if left is not None:
+            slots[host] = left
+    return HostBudget(open_slots=slots, default=per_claim)
+
+
+def pick_claims(
+    rows: Iterable[tuple[int, str | None]],
+    budget: HostBudget,
+    need: int,
+    used: dict[str, int] | None = None,
+) -> tuple[list[int], set[str]]:
+    """Pick up to ``need`` item ids from rows in claim order, within each host's slots.
+
+    Args:
+        rows: ``(item_id, source_host)`` in priority order; a None host is never limited.
+        budget: From :func:`host_budget`.
+        need: How many items to pick.
+        used: Slots already taken per host in this claim; updated in place.
+
+    Returns:
+        The picked ids and the hosts that are now full (exclude them when fetching more rows).
+    """
+    used = {} if used is None else used
+    picked: list[int] = []
+    full: set[str] = set()
+    for item_id, host in rows:
+        if len(picked) >= need:
+            break
+        if host is None:
+            picked.append(item_id)
+            continue
+        slots = budget.open_slots.get(host, budget.default)
+        if slots is not None and used.get(host, 0) >= slots:
+            full.add(host)
+            continue
+        picked.append(item_id)
+        used[host] = used.get(host, 0) + 1
+        if slots is not None and used[host] >= slots:
+            full.add(host)
+    return picked, full
+
+
+def closed_hosts(budget: HostBudget) -> set[str]:
+    """Hosts with no slot left before the claim starts."""
+    return {host for host, slots in budget.open_slots.items() if slots <= 0}
+
+
+# scheme://[userinfo@]host — the host is a bracketed IPv6 literal or runs to : / ? #
+_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(\[[^\]/?#]*\]|[^:/?#]*)")
+
+
+def url_host(url: object) -> str | None:
+    """The host name of an absolute URL, lower case (IPv6 without brackets); None if none."""
+    if not isinstance(url, str):
+        return None
+    match = _URL_HOST.match(url)
+    host = match.group(1).lower() if match else ""
+    if host.startswith("["):
+        host = host[1:-1]
+    return host[:255] or None
+
+
+def source_host(candidates: Iterable[Mapping[str, Any]] | None) -> str | None:
+    """The host an episode downloads from: its first candidate's host (see :func:`url_host`)."""
+    for candidate in candidates or ():
+        return url_host(candidate.get("url")) if isinstance(candidate, Mapping) else None
+    return None

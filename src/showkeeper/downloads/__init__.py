@@ -1,0 +1,1 @@
+"""Downloads: the queue, the worker pool and the transfer engine."""

@@ -1,0 +1,228 @@
+"""Claiming queue items: expired leases reclaimed, per-host limits, one conditional UPDATE.
+
+Import through :mod:`showkeeper.downloads.queue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showkeeper.db import Database
+from showkeeper.domain.queue_rules import HostBudget, closed_hosts, host_budget, pick_claims
+from showkeeper.downloads.tables import (
+    HOSTS,
+    QUEUE,
+    chunks,
+    id_in,
+    is_postgres,
+    lock_claims,
+    touch_hosts,
+    utc_now,
+)
+from showkeeper.logging import get_logger
+
+log = get_logger(__name__)
+
+DEFAULT_LEASE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An item a worker now holds (status downloading, lease_owner = the worker)."""
+
+    id: int
+    episode_id: int
+    attempts: int
+    max_attempts: int
+    source_host: str | None
+    downloaded_bytes: int
+    lease_expires_at: datetime
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        QUEUE.c.status == "queued",
+        or_(QUEUE.c.next_attempt_at.is_(None), QUEUE.c.next_attempt_at <= now),
+    )
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return and_(QUEUE.c.status == "downloading", QUEUE.c.lease_expires_at < now)
+
+
+async def claim_batch(
+    db: Database,
+    *,
+    owner: str,
+    limit: int,
+    lease_s: float = DEFAULT_LEASE_S,
+    per_host_limit: int | None = None,
+    per_host_delay_s: float = 0.0,
+    item_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> list[Claim]:
+    """Claim up to ``limit`` due items, highest priority first, for worker ``owner``.
+
+    Expired leases are reclaimed first (their items become queued again). Hosts at their
+    concurrency limit, or inside their delay after a download started or finished, are
+    skipped. The claim is one conditional UPDATE (``status='queued'``); on PostgreSQL the
+    transaction also holds an advisory lock, so per-host counts are exact across workers.
+
+    Args:
+        item_ids: Only claim among these items (a foreground ``showkeeper download``).
+    """
+    now = utc_now(now)
+    if limit <= 0:
+        return []
+    only: ColumnElement[bool] | None = (
+        id_in(QUEUE.c.id, item_ids, postgres=not db.is_sqlite) if item_ids is not None else None
+    )
+    # A read first: an idle worker polling the queue never takes the write lock.
+    probe_due = select(QUEUE.c.id).where(_due(now))
+    if only is not None:
+        probe_due = probe_due.where(only)
+    async with db.session() as s:
+        found = await s.execute(
+            select(exists(probe_due), exists(select(QUEUE.c.id).where(_expired(now))))
+        )
+        any_due, any_expired = found.one()
+    if not any_due and not any_expired:
+        return []
+    async with db.write() as s:
+        await lock_claims(s)
+        if any_expired:
+            await _reclaim(s, now)
+        active: dict[str, int] = {}
+        if per_host_limit is not None:
+            counts = await s.execute(
+                select(QUEUE.c.source_host, func.count())
+                .where(QUEUE.c.status == "downloading", QUEUE.c.source_host.is_not(None))
+                .group_by(QUEUE.c.source_host)
+            )
+            active = {host: n for host, n in counts}
+        last: dict[str, datetime] = {}
+        if per_host_delay_s > 0:
+            hosts = await s.execute(select(HOSTS.c.host, HOSTS.c.last_activity_at))
+            last = {host: at for host, at in hosts}
+        budget = host_budget(active, last, now=now, limit=per_host_limit, delay_s=per_host_delay_s)
+        picked = await _pick(s, now=now, only=only, budget=budget, limit=limit)
+        if not picked:
+            return []
+        claims: list[Claim] = []
+        expires = now + timedelta(seconds=lease_s)
+        for chunk in chunks(picked):
+            result = await s.execute(
+                update(QUEUE)
+                .where(
+                    id_in(QUEUE.c.id, chunk, postgres=is_postgres(s)), QUEUE.c.status == "queued"
+                )
+                .values(
+                    status="downloading",
+                    lease_owner=owner,
+                    lease_expires_at=expires,
+                    started_at=now,
+                    updated_at=now,
+                )
+                .returning(
+                    QUEUE.c.id,
+                    QUEUE.c.episode_id,
+                    QUEUE.c.attempts,
+                    QUEUE.c.max_attempts,
+                    QUEUE.c.source_host,
+                    QUEUE.c.downloaded_bytes,
+                )
+            )
+            claims.extend(
+                Claim(
+                    id=row.id,
+                    episode_id=row.episode_id,
+                    attempts=row.attempts,
+                    max_attempts=row.max_attempts,
+                    source_host=row.source_host,
+                    downloaded_bytes=row.downloaded_bytes,
+                    lease_expires_at=expires,
+                )
+                for row in result
+            )
+        if per_host_delay_s > 0:
+            await touch_hosts(s, (c.source_host for c in claims), now)
+    order = {item_id: i for i, item_id in enumerate(picked)}
+    claims.sort(key=lambda c: order[c.id])
+    return claims
+
+
+async def _pick(
+    s: AsyncSession,
+    *,
+    now: datetime,
+    only: ColumnElement[bool] | None,
+    budget: HostBudget,
+    limit: int,
+) -> list[int]:
+    """Choose up to ``limit`` due items: priority levels high to low, oldest first in each.
+
+    Each level is read in id order through the (status, priority, id) index, page by page,
+    skipping hosts without a free slot, so no query sorts the whole queue.
+    """
+    picked: list[int] = []
+    used: dict[str, int] = {}
+    excluded = closed_hosts(budget)
+    level = await s.scalar(select(func.max(QUEUE.c.priority)).where(QUEUE.c.status == "queued"))
+    while level is not None and len(picked) < limit:
+        after = 0
+        while len(picked) < limit:
+            need = limit - len(picked)
+            query = select(QUEUE.c.id, QUEUE.c.source_host).where(
+                _due(now), QUEUE.c.priority == level, QUEUE.c.id > after
+            )
+            if only is not None:
+                query = query.where(only)
+            if excluded:
+                query = query.where(
+                    or_(QUEUE.c.source_host.is_(None), QUEUE.c.source_host.not_in(excluded))
+                )
+            query = query.order_by(QUEUE.c.id).limit(need).with_for_update(skip_locked=True)
+            rows = list(await s.execute(query))
+            got, full = pick_claims(rows, budget, need, used)
+            picked.extend(got)
+            excluded |= full
+            if len(rows) < need:
+                break
+            after = rows[-1][0]
+        level = await s.scalar(
+            select(func.max(QUEUE.c.priority)).where(
+                QUEUE.c.status == "queued", QUEUE.c.priority < level
+            )
+        )
+    return picked
+
+
+async def _reclaim(s: AsyncSession, now: datetime) -> list[int]:
+    result = await s.execute(
+        update(QUEUE)
+        .where(_expired(now))
+        .values(status="queued", lease_owner=None, lease_expires_at=None, updated_at=now)
+        .returning(QUEUE.c.id)
+    )
+    ids = list(result.scalars())
+    if ids:
+        log.warning("reclaimed downloads whose worker stopped answering", item_ids=ids)
+    return ids
+
+
+async def reclaim_expired(db: Database, *, now: datetime | None = None) -> list[int]:
+    """Put items whose lease expired back to queued (they resume from their .part file).
+
+    Claims do this too; a paused or stopped pool calls it so nothing stays downloading.
+    """
+    now = utc_now(now)
+    async with db.session() as s:  # a read first: usually there is nothing to do
+        if not await s.scalar(select(exists(select(QUEUE.c.id).where(_expired(now))))):
+            return []
+    async with db.write() as s:
+        return await _reclaim(s, now)

@@ -1,0 +1,282 @@
+"""The transfer engine: get one episode's bytes onto disk, fast and crash-safely.
+
+:func:`download` rotates over an episode's candidates, best first. Each candidate goes
+through the same readable steps:
+
+1. **probe**: HEAD (a ranged GET when HEAD fails); 4xx or a connection error -> next.
+2. **resolve**: the final URL and content type pick the method: direct HTTP for
+   ``video/*``, ``audio/*`` and ``application/octet-stream``; HLS for m3u8 playlists;
+   yt-dlp for web pages (kind ``page`` or ``text/html``).
+3. **fetch**: into a temporary name next to the final file (``.part``, ``.hls-parts/``,
+   ``.ytdlp/``), resumable after a retry or a crash.
+4. **commit**: verified, fsynced, atomically renamed to the final name.
+
+A failed candidate is cleaned up (a transient failure keeps its resumable data) and the next
+is tried. When none works, one line goes to the log and ``<data_dir>/logs/download_errors.log``
+and :class:`AllCandidatesFailed` is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from showkeeper.config import Settings
+from showkeeper.domain.candidates import Candidate
+from showkeeper.downloads import files
+from showkeeper.downloads.hls import HlsJob, download_hls
+from showkeeper.downloads.http import DirectJob, download_direct
+from showkeeper.downloads.probe import ProbeResult, extension_for_type, probe
+from showkeeper.downloads.progress import ProgressMeter
+from showkeeper.downloads.retry import check_cancel, is_transient
+from showkeeper.downloads.transfer import (
+    AllCandidatesFailed,
+    DiskFullError,
+    TransferCancelled,
+    TransferError,
+    TransferProgress,
+    TransferResult,
+)
+from showkeeper.downloads.ytdlp import YtdlpJob, download_ytdlp
+from showkeeper.ffmpeg import find_ffmpeg
+from showkeeper.logging import get_logger
+from showkeeper.net import HttpClient
+
+__all__ = [
+    "ERRORS_LOG_NAME",
+    "AllCandidatesFailed",
+    "DiskFullError",
+    "TransferCancelled",
+    "TransferError",
+    "TransferProgress",
+    "TransferResult",
+    "download",
+    "failure_line",
+]
+
+ERRORS_LOG_NAME = "download_errors.log"
+_REASON_LIMIT = 300
+_log = get_logger("showkeeper.downloads")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """Everything one candidate's steps need."""
+
+    candidate: Candidate
+    dest: Path
+    client: HttpClient
+    settings: Settings
+    on_progress: Callable[[TransferProgress], None] | None
+    cancel: asyncio.Event | None
+
+    def meter(self, total: int | None = None) -> ProgressMeter:
+        return ProgressMeter(self.on_progress, total=total)
+
+
+async def download(
+    candidates: Sequence[Candidate],
+    dest: Path,
+    *,
+    client: HttpClient,
+    settings: Settings,
+    on_progress: Callable[[TransferProgress], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    label: str = "",
+) -> TransferResult:
+    """Download the first candidate that works to ``dest`` (or a sibling with the right
+    extension).
+
+    Nothing exists under the final name until the file is complete and verified.
+
+    Args:
+        candidates: The episode's candidates, best first.
+        dest: The final path, already checked with ``ensure_inside`` by the caller. Its
+            extension is a wish: HLS becomes ``.mp4`` (``.mkv`` if asked), yt-dlp keeps its
+            own extension when allowed, direct HTTP follows the content type.
+        client: The shared HTTP client (its ``per_host_limit`` caps HLS concurrency).
+        settings: ``download_connections``, ``max_resolution`` and ``data_dir`` are used.
+        on_progress: Called at most about four times per second.
+        cancel: Set it to stop; partial data is kept for a later resume
+            (:func:`showkeeper.downloads.files.remove_partials` discards it).
+        label: Names the episode in the failure line, e.g. ``"my-show S01E02"``.
+
+    Returns:
+        The completed file, the candidate and method that produced it.
+
+    Raises:
+        AllCandidatesFailed: When every candidate failed (``tried`` lists why).
+        DiskFullError: When the disk is full (the partial file is removed).
+        TransferCancelled: When ``cancel`` was set.
+        UnsafePathError: If ``dest`` is not a plain file path.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    files.sibling(dest, dest.name)
+    tried: list[tuple[str, str]] = []
+    transient = False
+    for candidate in candidates:
+        check_cancel(cancel)
+        attempt = _Attempt(candidate, dest, client, settings, on_progress, cancel)
+        try:
+            result = await _try(attempt)
+        except (TransferCancelled, DiskFullError):
+            raise
+        except Exception as exc:
+            reason = _reason(exc)
+            transient = transient or is_transient(exc)
+            tried.append((candidate.url, reason))
+            _log.warning("download candidate failed", url=candidate.url, reason=reason)
+            continue
+        _log.info("download complete", path=str(result.path), method=result.method)
+        return replace(result, tried=[url for url, _ in tried] + [candidate.url])
+    line = failure_line(label or dest.name, tried)
+    _log.error(line)
+    _record_failure(settings, line)
+    error = AllCandidatesFailed(line, tried)
+    error.transient = transient
+    raise error
+
+
+def failure_line(label: str, tried: Sequence[tuple[str, str]]) -> str:
+    """``All candidates failed for <label>; tried=[...]`` (one line, a JSON list)."""
+    entries = [f"{url}: {reason}" for url, reason in tried]
+    return f"All candidates failed for {label}; tried={json.dumps(entries, ensure_ascii=False)}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 3] + "..."
+
+
+def _record_failure(settings: Settings, line: str) -> None:
+    path = settings.data_dir / "logs" / ERRORS_LOG_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} {line}\n")
+    except OSError as exc:
+        _log.warning("could not write the download errors log", path=str(path), error=str(exc))
+
+
+# -- the steps --------------------------------------------------------------------------
+
+
+async def _try(attempt: _Attempt) -> TransferResult:
+    """Probe and resolve the candidate, then fetch it with the matching method."""
+    found = await probe(attempt.client, attempt.candidate)
+    if found.method == "hls":
+        return await _fetch_hls(attempt, found)
+    if found.method == "ytdlp":
+        return await _fetch_ytdlp(attempt)
+    return await _fetch_direct(attempt, found)
+
+
+def _keeps_partial(exc: BaseException) -> bool:
+    """Whether a failure leaves data worth resuming (crash-like or a transient error)."""
+    return isinstance(exc, TransferCancelled | asyncio.CancelledError) or is_transient(exc)
+
+
+def _url_extension(url: str) -> str:
+    return PurePosixPath(urlsplit(url).path).suffix
+
+
+async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult:
+    dest = attempt.dest
+    name = files.with_extension(
+        dest, extension_for_type(found.content_type), _url_extension(found.url)
+    )
+    final = files.sibling(dest, name)
+    part = files.sibling(dest, files.part_path(final).name)
+    state = files.sibling(dest, files.state_path(final).name)
+    meter = attempt.meter(found.length)
+    job = DirectJob(
+        client=attempt.client,
+        url=attempt.candidate.url,
+        probe=found,
+        part=part,
+        state=state,
+        headers=dict(attempt.candidate.headers),
+        connections=attempt.settings.download_connections,
+        meter=meter,
+        cancel=attempt.cancel,
+    )
+    try:
+        size = await download_direct(job)
+    except BaseException as exc:
+        if not _keeps_partial(exc):
+            files.remove_paths(part, state)
+        raise
+    files.commit(part, final)
+    files.remove_partials(dest)
+    meter.finish()
+    return TransferResult(final, size, attempt.candidate, "direct", None)
+
+
+def _ffmpeg() -> str:
+    path = find_ffmpeg().path
+    if path is None:
+        raise TransferError("no ffmpeg found: install ffmpeg or the imageio-ffmpeg package")
+    return path
+
+
+async def _fetch_hls(attempt: _Attempt, found: ProbeResult) -> TransferResult:
+    dest = attempt.dest
+    container = "mkv" if dest.suffix.lower() == ".mkv" else "mp4"
+    final = files.sibling(dest, f"{dest.stem}.{container}")
+    parts = files.sibling(dest, files.hls_parts_dir(final).name)
+    meter = attempt.meter()
+    job = HlsJob(
+        client=attempt.client,
+        url=found.url,
+        parts_dir=parts,
+        headers=dict(attempt.candidate.headers),
+        concurrency=2 * attempt.settings.download_connections,
+        max_height=attempt.settings.max_resolution,
+        container=container,
+        ffmpeg=_ffmpeg(),
+        meter=meter,
+        cancel=attempt.cancel,
+    )
+    try:
+        output = await download_hls(job)
+    except BaseException as exc:
+        if not _keeps_partial(exc):
+            files.remove_paths(parts)
+        raise
+    files.commit(output.path, final)
+    files.remove_partials(dest)
+    meter.finish()
+    return TransferResult(final, output.size, attempt.candidate, "hls", output.duration_s)
+
+
+async def _fetch_ytdlp(attempt: _Attempt) -> TransferResult:
+    dest = attempt.dest
+    work = files.sibling(dest, files.ytdlp_work_dir(dest).name)
+    meter = attempt.meter()
+    job = YtdlpJob(
+        url=attempt.candidate.url,
+        work_dir=work,
+        headers=dict(attempt.candidate.headers),
+        max_height=attempt.settings.max_resolution,
+        connections=attempt.settings.download_connections,
+        ffmpeg=find_ffmpeg().path,
+        meter=meter,
+        cancel=attempt.cancel,
+    )
+    try:
+        output = await download_ytdlp(job)
+        final = files.sibling(dest, files.with_extension(dest, output.ext))
+        with files.disk_errors(final, work):
+            await asyncio.to_thread(files.fsync_path, output.path)
+            files.commit(output.path, final)
+    finally:
+        files.remove_paths(work)
+    files.remove_partials(dest)
+    meter.finish()
+    return TransferResult(final, output.size, attempt.candidate, "ytdlp", output.duration_s)

@@ -1,0 +1,66 @@
+"""Run a worker pool in this process until given queue items have finished."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from showkeeper.db.models import Episode, QueueItem, Series
+from showkeeper.domain.queue_rules import ACTIVE
+from showkeeper.downloads.worker import WorkerPool
+
+if TYPE_CHECKING:
+    from showkeeper.context import AppContext
+
+
+async def active_items_of_series(ctx: AppContext, series_key: str) -> list[int]:
+    """Queued or downloading items of a series' episodes."""
+    async with ctx.db.session() as s:
+        rows = await s.execute(
+            select(QueueItem.id)
+            .join(Episode, Episode.id == QueueItem.episode_id)
+            .join(Series, Series.id == Episode.series_id)
+            .where(Series.key == series_key, QueueItem.status.in_(list(ACTIVE)))
+            .order_by(QueueItem.id)
+        )
+        return list(rows.scalars())
+
+
+async def statuses(ctx: AppContext, item_ids: Collection[int]) -> dict[int, str]:
+    """item id -> status (items that were removed are missing)."""
+    async with ctx.db.session() as s:
+        rows = await s.execute(
+            select(QueueItem.id, QueueItem.status).where(QueueItem.id.in_(list(item_ids)))
+        )
+        return {item_id: status for item_id, status in rows}
+
+
+async def run_until_finished(
+    ctx: AppContext,
+    item_ids: Collection[int],
+    *,
+    concurrency: int | None = None,
+    poll_interval_s: float = 0.5,
+) -> dict[int, str]:
+    """Download these items with a pool of this process; return their final statuses.
+
+    Items another worker holds are waited for, not taken over. Returns when none of them is
+    queued or downloading any more.
+    """
+    pool = WorkerPool(
+        ctx, concurrency=concurrency, item_ids=item_ids, poll_interval_s=poll_interval_s
+    )
+    await pool.start()
+    ctx.services.append(pool)  # so status views see its live progress
+    try:
+        while True:
+            current = await statuses(ctx, item_ids)
+            if not any(status in ACTIVE for status in current.values()):
+                return current
+            await asyncio.sleep(poll_interval_s)
+    finally:
+        ctx.services.remove(pool)
+        await pool.stop()

@@ -1,0 +1,161 @@
+"""Queue operations for the API and the CLI: validate, change the queue, tell the bus.
+
+Each change publishes a ``queue_status`` event (action, item ids, state), which wakes the
+worker pool of this process at once; other processes see the change at their next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import select
+
+from showkeeper.db.models import Episode, Series
+from showkeeper.domain.queue_rules import QueueCommand, QueueState
+from showkeeper.downloads import control, queue, views
+from showkeeper.errors import NotFoundError, ShowkeeperError
+
+if TYPE_CHECKING:
+    from showkeeper.context import AppContext
+
+MAX_EPISODES_PER_CALL = 100_000
+
+
+def _announce(ctx: AppContext, action: str, **data: Any) -> None:
+    ctx.bus.publish("queue_status", action=action, **data)
+
+
+def _pool(ctx: AppContext) -> Any:
+    from showkeeper.services import find_service
+
+    return find_service(ctx, "download-workers")
+
+
+async def add_episodes(
+    ctx: AppContext, episode_ids: Sequence[int], *, priority: int = 0
+) -> queue.EnqueueResult:
+    """Queue episodes by id; an episode already queued or downloading is left as it is.
+
+    Raises:
+        ShowkeeperError: no ids, or too many.
+        NotFoundError: an id names no episode (then nothing is queued).
+    """
+    wanted = list(dict.fromkeys(int(i) for i in episode_ids))
+    if not wanted:
+        raise ShowkeeperError("no episode ids given")
+    if len(wanted) > MAX_EPISODES_PER_CALL:
+        raise ShowkeeperError(f"at most {MAX_EPISODES_PER_CALL} episodes per call")
+    async with ctx.db.session() as s:
+        known: set[int] = set()
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            known.update(
+                (await s.execute(select(Episode.id).where(Episode.id.in_(chunk)))).scalars()
+            )
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        shown = ", ".join(str(i) for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise NotFoundError(f"no episode with id {shown}; nothing was queued")
+    return await _enqueue(ctx, wanted, priority)
+
+
+async def _enqueue(ctx: AppContext, ids: Sequence[int], priority: int) -> queue.EnqueueResult:
+    result = await queue.enqueue(
+        ctx.db, ids, priority=priority, max_attempts=ctx.settings.download_max_attempts
+    )
+    if result.item_ids:
+        _announce(ctx, "added", item_ids=result.item_ids)
+    return result
+
+
+async def add_series(
+    ctx: AppContext, series_key: str, *, missing: bool = True, priority: int = 0
+) -> queue.EnqueueResult:
+    """Queue a series' missing episodes (``missing``), or every episode of it not on disk.
+
+    Raises:
+        NotFoundError: no series with that key.
+    """
+    if missing:
+        return await _enqueue(ctx, await _missing_ids(ctx, series_key), priority)
+    async with ctx.db.session() as s:
+        series_id = await s.scalar(select(Series.id).where(Series.key == series_key))
+        if series_id is None:
+            raise NotFoundError(f"no series with key {series_key!r}")
+        ids = list(
+            (
+                await s.execute(
+                    select(Episode.id)
+                    .where(
+                        Episode.series_id == series_id,
+                        Episode.at_source.is_(True),
+                        Episode.is_downloaded.is_(False),
+                    )
+                    .order_by(Episode.season, Episode.episode)
+                )
+            ).scalars()
+        )
+    return await _enqueue(ctx, ids, priority)
+
+
+async def _missing_ids(ctx: AppContext, series_key: str | None) -> list[int]:
+    from showkeeper.library.service import missing_episodes
+
+    return [m.episode_id for m in await missing_episodes(ctx.db, series_key=series_key)]
+
+
+async def enqueue_missing(ctx: AppContext, *, series_key: str | None = None) -> int:
+    """Queue the library's missing episodes (monitored, at the source, aired, not on disk,
+    not queued), of one series or all; returns how many were queued.
+
+    Raises:
+        NotFoundError: ``series_key`` names no series.
+    """
+    result = await _enqueue(ctx, await _missing_ids(ctx, series_key), 0)
+    return len(result.item_ids)
+
+
+async def remove_item(ctx: AppContext, item_id: int) -> Literal["cancelled", "removed"]:
+    """Cancel the item if it is queued or downloading, else remove it from the queue.
+
+    Raises:
+        NotFoundError: no such item.
+    """
+    action, cancelled = await queue.remove(ctx.db, item_id)
+    if cancelled is not None:
+        _announce(ctx, "cancelled", item_ids=[item_id], episode_id=cancelled.episode_id)
+    else:
+        _announce(ctx, "removed", item_ids=[item_id])
+    return action
+
+
+async def apply(ctx: AppContext, command: QueueCommand) -> QueueState:
+    """start / stop / pause / resume the whole queue (every worker process obeys)."""
+    state = await control.command(ctx.db, command)
+    _announce(ctx, "state", item_ids=[], state=state)
+    return state
+
+
+async def retry_items(ctx: AppContext, item_ids: Sequence[int] | None = None) -> list[int]:
+    """Queue failed items again (all failed ones when no ids are given)."""
+    retried = await queue.retry(ctx.db, item_ids)
+    if retried:
+        _announce(ctx, "retried", item_ids=retried)
+    return retried
+
+
+async def clear_completed(ctx: AppContext) -> int:
+    """Remove completed and cancelled items from the queue (history keeps them)."""
+    removed = await queue.clear_finished(ctx.db)
+    if removed:
+        _announce(ctx, "cleared", item_ids=[], removed=removed)
+    return removed
+
+
+async def status(ctx: AppContext, *, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+    """State, counts, active items (with live speed when this process runs them), a page of
+    queued items and recent failures."""
+    pool = _pool(ctx)
+    live = pool.progress_of if pool is not None else None
+    return await views.status(ctx.db, offset=offset, limit=limit, live=live)

@@ -1,0 +1,129 @@
+"""Claims from concurrent workers, each with its own connection pool, on SQLite and PostgreSQL:
+no item is claimed twice and per-host limits hold across workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from showkeeper.db import Database
+from showkeeper.db.migrate import upgrade
+from showkeeper.db.models import QueueItem
+from showkeeper.downloads import queue
+from tests.integration.downloads.queue_support import add_series
+from tests.pg import fresh_pg_database, needs_pg
+
+ITEMS = 120
+HOSTS = ("a.example", "b.example", "c.example")
+
+
+async def seed(url: str) -> list[int]:
+    db = Database(url)
+    try:
+        await upgrade(db)
+        episodes = [
+            (1 + n // 100, 1 + n % 100, [{"url": f"http://{HOSTS[n % 3]}/{n}.mp4"}])
+            for n in range(ITEMS)
+        ]
+        ids = await add_series(db, "many", episodes)
+        result = await queue.enqueue(db, ids + ids[:10])  # with duplicates
+        assert len(result.item_ids) == ITEMS
+        return result.item_ids
+    finally:
+        await db.dispose()
+
+
+async def drain(url: str, owner: str, start: asyncio.Barrier) -> list[int]:
+    """Claim and complete in small batches until nothing is left."""
+    db = Database(url, pool_size=2)
+    got: list[int] = []
+    try:
+        await db.check()  # connected before the race starts
+        await start.wait()
+        while True:
+            claims = await queue.claim_batch(db, owner=owner, limit=7)
+            if not claims:
+                return got
+            got.extend(c.id for c in claims)
+            done = [queue.Completion(c.id, f"f{c.id}", 1) for c in claims]
+            assert len(await queue.complete_batch(db, done, owner=owner)) == len(claims)
+    finally:
+        await db.dispose()
+
+
+async def check_no_double_claims(url: str) -> None:
+    item_ids = await seed(url)
+    start = asyncio.Barrier(4)
+    results = await asyncio.gather(*(drain(url, f"w{n}", start) for n in range(4)))
+    claimed = [i for batch in results for i in batch]
+    assert sorted(claimed) == sorted(item_ids), "an item was claimed twice or never"
+    assert sum(1 for batch in results if batch) >= 2, "the claims did not interleave"
+
+
+async def hold_one_per_host(url: str, owner: str) -> list[str | None]:
+    db = Database(url, pool_size=2)
+    try:
+        claims = await queue.claim_batch(db, owner=owner, limit=10, per_host_limit=1)
+        return [c.source_host for c in claims]
+    finally:
+        await db.dispose()
+
+
+async def check_per_host_limit_across_workers(url: str) -> None:
+    await seed(url)
+    results = await asyncio.gather(*(hold_one_per_host(url, f"w{n}") for n in range(5)))
+    per_host = Counter(host for batch in results for host in batch)
+    assert per_host == {host: 1 for host in HOSTS}
+
+
+async def check_expired_leases_are_reclaimed(url: str) -> None:
+    await seed(url)
+    db = Database(url)
+    try:
+        now = datetime.now(UTC)
+        first = await queue.claim_batch(db, owner="dead", limit=5, lease_s=10, now=now)
+        assert not await queue.claim_batch(
+            db, owner="alive", limit=5, item_ids=[c.id for c in first], now=now
+        )
+        later = now + timedelta(seconds=11)
+        again = await queue.claim_batch(
+            db, owner="alive", limit=5, item_ids=[c.id for c in first], now=later
+        )
+        assert sorted(c.id for c in again) == sorted(c.id for c in first)
+        assert await queue.heartbeat(db, owner="dead", item_ids=[c.id for c in first]) == set()
+        async with db.session() as s:
+            owners = set((await s.execute(select(QueueItem.lease_owner))).scalars())
+        assert "dead" not in owners
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_no_double_claims,
+        check_per_host_limit_across_workers,
+        check_expired_leases_are_reclaimed,
+    ],
+)
+async def test_sqlite(check, tmp_path) -> None:
+    await check(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+
+
+@pytest.mark.postgres
+@needs_pg
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_no_double_claims,
+        check_per_host_limit_across_workers,
+        check_expired_leases_are_reclaimed,
+    ],
+)
+async def test_postgres(check) -> None:
+    async with fresh_pg_database() as url:
+        await check(url)
