@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -111,4 +112,108 @@ async def health_report(settings: Settings, db: Database) -> dict[str, Any]:
         "status": overall(checks),
         "timestamp": datetime.now(UTC).isoformat(),
         "checks": {c.name: c.as_dict() for c in checks},
+    }
+
+
+async def readiness(settings: Settings, db: Database) -> tuple[bool, list[str]]:
+    """Ready to serve: database reachable and the library folder usable."""
+    checks = await run_checks(settings, db)
+    failures = [f"{c.name}: {c.message}" for c in checks if c.status == "error" and c.critical]
+    if settings.library_dir is None:
+        failures.append("library: library_dir is not set; finish setup at /setup")
+    return not failures, failures
+
+
+def _meminfo() -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                name, _, rest = line.partition(":")
+                if name in ("MemTotal", "MemAvailable"):
+                    out[name] = int(rest.split()[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def _process(started_at: float) -> dict[str, Any]:
+    import resource
+    import sys
+    import threading
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = None
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            rss = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        fds: int | None = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        fds = None
+    return {
+        "pid": os.getpid(),
+        "uptime_s": round(time.monotonic() - started_at, 1),
+        "rss_bytes": rss,
+        "max_rss_bytes": usage.ru_maxrss * 1024,
+        "cpu_user_s": round(usage.ru_utime, 2),
+        "cpu_system_s": round(usage.ru_stime, 2),
+        "threads": threading.active_count(),
+        "open_fds": fds,
+        "python": sys.version.split()[0],
+    }
+
+
+def _filesystem(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {"path": None}
+    out: dict[str, Any] = {"path": str(path), "exists": path.is_dir()}
+    if out["exists"]:
+        out["writable"] = os.access(path, os.W_OK | os.X_OK)
+        usage = shutil.disk_usage(path)
+        out.update(free_bytes=usage.free, total_bytes=usage.total)
+    return out
+
+
+async def _database_figures(db: Database) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from showkeeper.db.models import Episode, QueueItem, Series
+
+    check = await check_database(db)
+    out: dict[str, Any] = check.as_dict()
+    if check.status != "ok":
+        return out
+    async with db.session() as s:
+        out["series"] = (await s.execute(select(func.count()).select_from(Series))).scalar_one()
+        out["episodes"] = (await s.execute(select(func.count()).select_from(Episode))).scalar_one()
+        rows = await s.execute(select(QueueItem.status, func.count()).group_by(QueueItem.status))
+        out["queue"] = {status: count for status, count in rows}
+    if db.is_sqlite and db.engine.url.database:
+        with contextlib.suppress(OSError):
+            out["file_bytes"] = os.path.getsize(db.engine.url.database)
+    return out
+
+
+async def detailed_report(settings: Settings, db: Database, *, started_at: float) -> dict[str, Any]:
+    """Database, filesystem, process and system figures (for authenticated callers)."""
+    import platform
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        **(await health_report(settings, db)),
+        "database": await _database_figures(db),
+        "filesystem": {
+            "library": _filesystem(settings.library_dir),
+            "data": _filesystem(settings.data_dir),
+        },
+        "process": _process(started_at),
+        "system": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average": list(load) if load else None,
+            "memory": _meminfo(),
+        },
     }

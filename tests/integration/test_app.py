@@ -5,6 +5,7 @@ import httpx
 
 from showkeeper.config import Settings
 from showkeeper.web.app import create_app
+from tests.conftest import complete_setup
 
 
 async def test_app_starts_and_stops_with_no_leaked_tasks(settings: Settings) -> None:
@@ -62,7 +63,11 @@ async def test_request_id_is_on_every_log_line_of_a_request(settings: Settings) 
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                rid = (await client.get("/_log")).headers["x-request-id"]
+                assert settings.library_dir is not None
+                key = await complete_setup(client, settings.library_dir)  # every route needs auth
+                resp = await client.get("/_log", headers={"X-Api-Key": key})
+                assert resp.status_code == 200
+                rid = resp.headers["x-request-id"]
     finally:
         for handler in logging.getLogger().handlers:
             handler.flush()

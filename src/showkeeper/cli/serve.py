@@ -68,6 +68,9 @@ def serve_forever(settings: Settings) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
         ws="websockets-sansio",
+        # live events are small and go to many clients: compressing each one per
+        # connection costs more CPU (and latency) than the bytes it saves
+        ws_per_message_deflate=False,
     )
     log.info("listening", url=f"http://{settings.host}:{settings.port}")
     _Server(config).run(sockets=[sock])

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from showkeeper import __version__
 from showkeeper.config import Settings, load_settings
@@ -14,9 +18,12 @@ from showkeeper.context import open_context
 from showkeeper.errors import ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.web.api import routers
+from showkeeper.web.auth import AuthMiddleware, utcnow
 from showkeeper.web.middleware import RequestIdMiddleware
+from showkeeper.web.security import SecurityHeadersMiddleware
 
 log = get_logger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, with_services: bool = True) -> FastAPI:
@@ -27,6 +34,7 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_context(settings, with_services=with_services) as ctx:
             app.state.ctx = ctx
+            app.state.admin_exists = False
             log.info("showkeeper started", version=__version__, database=ctx.db.safe_url)
             yield
             log.info("showkeeper stopping")
@@ -36,16 +44,33 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
         version=__version__,
         description="Keeps a local library of episodic video complete.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is our own page (web/pages.py): no CDN, no inline script
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.state.clock = utcnow
+    # Outermost last: request id, then security headers, then authentication.
+    app.add_middleware(AuthMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
     @app.exception_handler(ShowkeeperError)
     async def _user_error(request: Request, exc: ShowkeeperError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        headers = getattr(exc, "headers", None)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     for router in routers():
         app.include_router(router)
+    _literal_paths_first(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _literal_paths_first(app: FastAPI) -> None:
+    """GET /api/series/search must match before GET /api/series/{key}, whoever included
+    first: routers with a route ending in a path parameter are matched after the others."""
+
+    def ends_in_param(route: BaseRoute) -> bool:
+        return any(str(ctx.path or "").endswith("}") for ctx in iter_route_contexts([route]))
+
+    app.router.routes.sort(key=ends_in_param)

@@ -1,0 +1,263 @@
+"""API and WebSocket benchmark against a real server (uvicorn, a subprocess).
+
+Data: 2,000 series and 100,000 episodes (50 each, half downloaded) in a fresh SQLite file.
+
+(a) 32 concurrent clients for 10 s on GET /health (the reference: no auth, a few cheap
+    checks), then 32 clients for 10 s on GET /api/series (first page, API key auth, episode
+    counts). Goal: p99(series) <= 3 x p99(health).
+(b) 200 WebSocket clients join `download_progress`; the server publishes 10 events/s for
+    10 s (10 downloads, each updating once a second, so the per-item throttle of 0.5 s lets
+    every event through). Delay = receive time - the event's publish time (`ts`, same
+    machine clock). Goal: p99 <= 100 ms.
+
+Events are published inside the server by POST /api/_bench/publish, a route that exists only
+when the server starts with SHOWKEEPER_BENCH_EVENTS=1 (and still needs the API key).
+
+Run: .venv/bin/python bench/api.py [--seconds 10] [--clients 32] [--ws-clients 200]
+"""
+
+# ruff: noqa: E402 (the sys.path fix below must run before the other imports)
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py would shadow the standard library's queue module for this script
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime
+
+import aiohttp
+from sqlalchemy import insert
+from websockets.asyncio.client import connect
+
+from showkeeper.config import load_settings
+from showkeeper.context import prepare_storage
+from showkeeper.db.models import Episode, Series
+
+PASSWORD = "bench password 123"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def populate(data_dir: Path, library: Path, n_series: int, per_series: int) -> None:
+    settings = load_settings(env_file=None, data_dir=data_dir, library_dir=library)
+    db = await prepare_storage(settings)
+    now = datetime.now(UTC)
+    try:
+        async with db.write() as s:
+            await s.execute(
+                insert(Series),
+                [
+                    {
+                        "key": f"series-{i:05d}",
+                        "folder": f"Series {i:05d} (2020)",
+                        "name": f"Series {(i * 7919) % n_series:05d}",
+                        "year": 2000 + i % 25,
+                        "source_kind": "feed",
+                        "source_url": f"https://example.invalid/{i}.xml",
+                        "monitored": True,
+                        "loading_status": "completed",
+                        "options": {},
+                        "source_state": {},
+                        "overview": "An overview of a series. " * 4,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in range(n_series)
+                ],
+            )
+        rows = [
+            {
+                "series_id": sid,
+                "season": 1 + e // 25,
+                "episode": 1 + e % 25,
+                "title": f"Episode {e}",
+                "candidates": [],
+                "at_source": True,
+                "monitored": True,
+                "is_downloaded": e % 2 == 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for sid in range(1, n_series + 1)
+            for e in range(per_series)
+        ]
+        for start in range(0, len(rows), 10_000):
+            async with db.write() as s:
+                await s.execute(insert(Episode), rows[start : start + 10_000])
+    finally:
+        await db.dispose()
+
+
+def start_server(data_dir: Path, library: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SHOWKEEPER_DATA_DIR": str(data_dir),
+        "SHOWKEEPER_LIBRARY_DIR": str(library),
+        "SHOWKEEPER_PORT": str(port),
+        "SHOWKEEPER_SCHEDULER_ENABLED": "false",
+        "SHOWKEEPER_DOWNLOAD_WORKERS_IN_SERVER": "false",
+        "SHOWKEEPER_LOG_LEVEL": "WARNING",
+        "SHOWKEEPER_BENCH_EVENTS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "showkeeper", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited with {proc.returncode}")
+            try:
+                async with http.get(url + "/health") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def load(url: str, headers: dict[str, str], clients: int, seconds: float) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
+
+        async def client() -> None:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                async with http.get(url) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise SystemExit(f"{url} answered {resp.status}")
+                latencies.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies
+
+
+async def websocket_fanout(base: str, key: str, n_clients: int, seconds: int) -> dict[str, float]:
+    ws_url = base.replace("http://", "ws://") + "/ws/connect"
+    delays: list[float] = []
+    expected = seconds * 10
+
+    async def client(ready: asyncio.Event, joined: list[int]) -> None:
+        async with connect(ws_url, additional_headers={"X-Api-Key": key}, max_queue=None) as ws:
+            await ws.recv()  # welcome
+            await ws.send(json.dumps({"action": "join", "room": "download_progress"}))
+            await ws.recv()  # joined
+            joined.append(1)
+            if len(joined) == n_clients:
+                ready.set()
+            got = 0
+            while got < expected:
+                message = json.loads(await ws.recv())
+                if message["type"] == "download_progress":
+                    delays.append(time.time() - message["ts"])
+                    got += 1
+
+    ready = asyncio.Event()
+    joined: list[int] = []
+    tasks = [asyncio.create_task(client(ready, joined)) for _ in range(n_clients)]
+    await asyncio.wait_for(ready.wait(), 60)
+    async with aiohttp.ClientSession(headers={"X-Api-Key": key}) as http:
+        body = {"type": "download_progress", "count": expected, "rate_per_s": 10, "items": 10}
+        async with http.post(base + "/api/_bench/publish", json=body) as resp:
+            assert resp.status == 200, await resp.text()
+    await asyncio.wait_for(asyncio.gather(*tasks), seconds + 60)
+    return {
+        "ws_messages": len(delays),
+        "ws_p50_ms": round(sorted(delays)[len(delays) // 2] * 1000, 2),
+        "ws_p99_ms": round(p99(delays) * 1000, 2),
+        "ws_max_ms": round(max(delays) * 1000, 2),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--ws-clients", type=int, default=200)
+    parser.add_argument("--series", type=int, default=2000)
+    parser.add_argument("--episodes-per-series", type=int, default=50)
+    parser.add_argument("--ws-only", action="store_true", help="skip the HTTP load (a)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="sk-bench-api-") as tmp:
+        data_dir, library = Path(tmp) / "data", Path(tmp) / "library"
+        data_dir.mkdir()
+        library.mkdir()
+        t0 = time.perf_counter()
+        await populate(data_dir, library, args.series, args.episodes_per_series)
+        print(f"populated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(data_dir, library, port)
+        try:
+            await wait_ready(base, proc)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(base + "/api/auth/setup", json={"password": PASSWORD}) as resp,
+            ):
+                key = (await resp.json())["api_key"]
+            auth = {"X-Api-Key": key}
+            async with (
+                aiohttp.ClientSession(headers=auth) as http,
+                http.get(base + "/api/series") as resp,
+            ):
+                first = await resp.json()
+            assert first["total"] == args.series and first["items"][0]["missing_count"] > 0
+            health = series = [float("nan")]
+            if not args.ws_only:
+                await load(base + "/health", {}, args.clients, 1)  # warm-up
+                health = await load(base + "/health", {}, args.clients, args.seconds)
+                series = await load(base + "/api/series", auth, args.clients, args.seconds)
+            ws = await websocket_fanout(base, key, args.ws_clients, args.seconds)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    health_p99, series_p99 = p99(health) * 1000, p99(series) * 1000
+    result = {
+        "bench": "api",
+        "series_p99_ms": round(series_p99, 2),
+        "series_requests": len(series),
+        "reference": "GET /health, same load",
+        "health_p99_ms": round(health_p99, 2),
+        "health_requests": len(health),
+        "ratio": round(series_p99 / health_p99, 2),
+        "goal": 3.0,
+        "clients": args.clients,
+        "ws_clients": args.ws_clients,
+        **ws,
+        "ws_goal_ms": 100,
+        "load_average_1m": round(os.getloadavg()[0], 2),  # the machine is shared: context
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

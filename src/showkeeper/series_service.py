@@ -1,0 +1,271 @@
+"""Series as the API shows them: a page with episode counts (one query), details, edits,
+deletion (files only inside the library folder).
+
+"Missing" is what the library defines: known at the source, monitored, not on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, case, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showkeeper.db import Database
+from showkeeper.db.models import Episode, Series
+from showkeeper.domain.paths import UnsafePathError, ensure_inside
+from showkeeper.errors import NotFoundError, ShowkeeperError
+
+SortField = Literal["name", "key", "year", "created_at", "episodes", "missing", "downloaded"]
+_MISSING = and_(
+    Episode.at_source.is_(True), Episode.monitored.is_(True), Episode.is_downloaded.is_(False)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    page: int = 1
+    page_size: int = 50
+    sort: SortField = "name"
+    order: Literal["asc", "desc"] = "asc"
+    q: str | None = None
+    monitored: bool | None = None
+    source_kind: str | None = None
+    loading_status: str | None = None
+    has_missing: bool | None = None
+
+
+# plain columns, not ORM objects: a page is read-only and this is the hot path
+_COLUMNS = [c for c in Series.__table__.c if c.name not in ("source_state",)]
+
+
+def _counts(series_ids: Select[Any] | None = None) -> Any:
+    """Per-series episode, downloaded and missing counts (optionally for some series only)."""
+    query = select(
+        Episode.series_id.label("series_id"),
+        func.count().label("episodes"),
+        func.sum(case((Episode.is_downloaded.is_(True), 1), else_=0)).label("downloaded"),
+        func.sum(case((_MISSING, 1), else_=0)).label("missing"),
+    ).group_by(Episode.series_id)
+    if series_ids is not None:
+        query = query.where(Episode.series_id.in_(series_ids))
+    return query.subquery("counts")
+
+
+def _filtered(query: SeriesQuery) -> Select[Any]:
+    stmt = select(Series.id)
+    if query.q:
+        like = f"%{query.q.lower()}%"
+        stmt = stmt.where(func.lower(Series.name).like(like) | Series.key.like(like))
+    if query.monitored is not None:
+        stmt = stmt.where(Series.monitored.is_(query.monitored))
+    if query.source_kind:
+        stmt = stmt.where(Series.source_kind == query.source_kind)
+    if query.loading_status:
+        stmt = stmt.where(Series.loading_status == query.loading_status)
+    return stmt
+
+
+async def list_series(db: Database, query: SeriesQuery) -> tuple[int, list[dict[str, Any]]]:
+    """One page of series with their counts, and the total matching the filters.
+
+    The common case (sorted by a series column, no missing filter) counts episodes only
+    for the series on the page; sorting or filtering by a count aggregates once over all.
+    """
+    filtered = _filtered(query)
+    by_count = query.sort in ("episodes", "missing", "downloaded") or query.has_missing is not None
+    offset = (query.page - 1) * query.page_size
+    desc = query.order == "desc"
+    async with db.session() as s:
+        if by_count:
+            counts = _counts()
+            missing = func.coalesce(counts.c.missing, 0)
+            stmt = (
+                select(*_COLUMNS, counts.c.episodes, counts.c.downloaded, counts.c.missing)
+                .outerjoin(counts, counts.c.series_id == Series.id)
+                .where(Series.id.in_(filtered))
+            )
+            if query.has_missing is not None:
+                stmt = stmt.where(missing > 0 if query.has_missing else missing == 0)
+            total = await _count(s, stmt)
+            key = (
+                func.coalesce(getattr(counts.c, query.sort), 0)
+                if query.sort in ("episodes", "missing", "downloaded")
+                else getattr(Series, query.sort)
+            )
+        else:
+            page_ids = (
+                filtered.order_by(_order(getattr(Series, query.sort), desc), Series.id)
+                .limit(query.page_size)
+                .offset(offset)
+            )
+            counts = _counts(page_ids)
+            # the total rides along as a column: one round trip for the whole page
+            total_col = select(func.count()).select_from(filtered.subquery()).scalar_subquery()
+            stmt = (
+                select(
+                    *_COLUMNS,
+                    counts.c.episodes,
+                    counts.c.downloaded,
+                    counts.c.missing,
+                    total_col.label("total"),
+                )
+                .outerjoin(counts, counts.c.series_id == Series.id)
+                .where(Series.id.in_(page_ids))
+            )
+            total = -1
+            key = getattr(Series, query.sort)
+            offset = 0  # the page is already cut
+        stmt = stmt.order_by(_order(key, desc), Series.id).limit(query.page_size).offset(offset)
+        rows = (await s.execute(stmt)).all()
+        if total < 0:
+            total = int(rows[0].total) if rows else await _count(s, filtered)
+    return total, [
+        series_dict(row, row.episodes, row.downloaded, row.missing)  # type: ignore[arg-type]
+        for row in rows
+    ]
+
+
+def _order(column: Any, desc: bool) -> Any:
+    return column.desc() if desc else column.asc()
+
+
+async def _count(s: AsyncSession, stmt: Select[Any]) -> int:
+    return int((await s.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one())
+
+
+def series_dict(
+    series: Series, episodes: int | None, downloaded: int | None, missing: int | None
+) -> dict[str, Any]:
+    return {
+        "key": series.key,
+        "folder": series.folder,
+        "name": series.name,
+        "year": series.year,
+        "source_kind": series.source_kind,
+        "source_url": series.source_url,
+        "monitored": series.monitored,
+        "overview": series.overview,
+        "language": series.language,
+        "image_url": series.image_url,
+        "loading_status": series.loading_status,
+        "loading_error": series.loading_error,
+        "options": series.options or {},
+        "episode_count": int(episodes or 0),
+        "downloaded_count": int(downloaded or 0),
+        "missing_count": int(missing or 0),
+        "created_at": series.created_at,
+        "updated_at": series.updated_at,
+    }
+
+
+def episode_dict(ep: Episode) -> dict[str, Any]:
+    return {
+        "id": ep.id,
+        "season": ep.season,
+        "episode": ep.episode,
+        "absolute_number": ep.absolute_number,
+        "title": ep.title,
+        "air_date": ep.air_date,
+        "duration_s": ep.duration_s,
+        "at_source": ep.at_source,
+        "monitored": ep.monitored,
+        "is_downloaded": ep.is_downloaded,
+        "file_path": ep.file_path,
+        "size": ep.size,
+    }
+
+
+async def find_series(s: AsyncSession, key: str) -> Series:
+    """By key, else by folder name (older clients sent the folder). Raises NotFoundError."""
+    for column in (Series.key, Series.folder):
+        found = (await s.execute(select(Series).where(column == key))).scalar_one_or_none()
+        if found is not None:
+            return found
+    raise NotFoundError(f"no series {key[:200]!r}; GET /api/series lists them")
+
+
+async def get_series(db: Database, key: str) -> dict[str, Any]:
+    """A series with its counts and its episodes (season, episode order)."""
+    async with db.session() as s:
+        series = await find_series(s, key)
+        episodes = list(
+            (
+                await s.execute(
+                    select(Episode)
+                    .where(Episode.series_id == series.id)
+                    .order_by(Episode.season, Episode.episode)
+                )
+            ).scalars()
+        )
+    missing = sum(1 for e in episodes if e.at_source and e.monitored and not e.is_downloaded)
+    out = series_dict(series, len(episodes), sum(1 for e in episodes if e.is_downloaded), missing)
+    out["episodes"] = [episode_dict(e) for e in episodes]
+    return out
+
+
+def validate_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Filters checked by the sources' own validator (the one place that reads them)."""
+    from showkeeper.sources.filters import validate_options as sources_validate
+
+    return sources_validate(options)
+
+
+async def update_series(
+    db: Database, key: str, *, monitored: bool | None, options: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Set monitored and/or merge options (a null option removes it). Raises ShowkeeperError."""
+    async with db.write() as s:
+        series = await find_series(s, key)
+        if options is not None:
+            merged = {**(series.options or {}), **options}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            series.options = validate_options(merged)
+        if monitored is not None:
+            series.monitored = monitored
+        real_key = series.key
+    return await get_series(db, real_key)
+
+
+async def delete_series(db: Database, key: str, *, library_dir: Path | None, files: bool) -> bool:
+    """Remove a series (episodes and queue rows go with it); with files, its folder too.
+
+    The folder is first renamed aside inside the library (atomic), the rows are deleted,
+    then the renamed folder is removed; if the rows cannot be deleted it is renamed back.
+
+    Returns:
+        True when files were deleted.
+
+    Raises:
+        NotFoundError, ShowkeeperError: unknown series; no library folder; unsafe path.
+    """
+    async with db.session() as s:
+        series = await find_series(s, key)
+        series_id, folder = series.id, series.folder
+    trash: Path | None = None
+    if files:
+        if library_dir is None:
+            raise ShowkeeperError("no library folder is set, so there are no files to delete")
+        try:
+            target = ensure_inside(library_dir, folder)
+        except UnsafePathError as exc:
+            raise ShowkeeperError(f"not deleting files: {exc}") from None
+        if target.is_dir():
+            trash = target.with_name(f".deleting-{series_id}-{target.name}")
+            await asyncio.to_thread(os.replace, target, trash)
+    try:
+        async with db.write() as s:
+            await s.execute(delete(Episode).where(Episode.series_id == series_id))
+            await s.execute(delete(Series).where(Series.id == series_id))
+    except BaseException:
+        if trash is not None:
+            await asyncio.to_thread(os.replace, trash, trash.with_name(folder))
+        raise
+    if trash is not None:
+        await asyncio.to_thread(shutil.rmtree, trash, True)
+    return trash is not None
