@@ -8,6 +8,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from showkeeper.config import Settings
 from showkeeper.db.models import Episode, QueueItem, Series
 from showkeeper.notifications import Notifier
 
@@ -26,6 +27,12 @@ async def until(predicate: Any, what: str) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No worker pool: it would claim (and fail) the queued row these tests count."""
+    return settings.model_copy(update={"download_workers_in_server": False})
 
 
 async def test_metrics_from_events_and_database(
