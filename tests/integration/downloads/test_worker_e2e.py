@@ -12,12 +12,18 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from showkeeper.cli import app as cli
-from showkeeper.config import load_settings
+from showkeeper.config import Settings, load_settings
 from showkeeper.context import open_context
 from showkeeper.db.models import Episode
 from showkeeper.services import find_service
 from tests.integration.downloads.queue_support import add_series, serve_directory, wait_until
 from tests.integration.downloads.servers import decode_errors, make_media
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The server's own worker pool runs in these tests."""
+    return settings.model_copy(update={"download_workers_in_server": True})
 
 
 @pytest.fixture(scope="module")
