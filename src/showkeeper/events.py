@@ -136,3 +136,38 @@ class EventBus:
     def close(self) -> None:
         for sub in list(self._subscribers):
             sub.close()
+
+
+class BusConsumer:
+    """Base of a service that reads bus events in one background task.
+
+    A subclass sets `name`, calls ``super().__init__(bus, types=..., maxsize=...)`` and
+    implements ``consume(sub)``, which MUST loop until cancelled or the subscription
+    closes. start() subscribes before returning, so no event published after it is
+    missed; stop() cancels the task and closes the subscription.
+    """
+
+    name = "bus-consumer"
+
+    def __init__(
+        self, bus: EventBus, *, types: Iterable[str] | None = None, maxsize: int = 1000
+    ) -> None:
+        self.bus = bus
+        self._types = types
+        self._maxsize = maxsize
+        self._sub: Subscription | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def consume(self, sub: Subscription) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self._sub = self.bus.subscribe(maxsize=self._maxsize, types=self._types)
+        self._task = asyncio.create_task(self.consume(self._sub), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._sub is not None:
+            self._sub.close()

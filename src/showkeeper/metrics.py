@@ -6,7 +6,6 @@ process (tests) do not mix their numbers.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, QueueItem, Series
-from showkeeper.events import Subscription
+from showkeeper.events import BusConsumer, Subscription
 
 QUEUE_STATES = ("queued", "downloading", "completed", "failed", "cancelled")
 _DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -36,12 +35,13 @@ def _number(data: dict[str, Any], *names: str) -> float | None:
     return None
 
 
-class Metrics:
+class Metrics(BusConsumer):
     """Service: counts events as they happen; `render()` adds database gauges."""
 
     name = "metrics"
 
     def __init__(self, ctx: AppContext) -> None:
+        super().__init__(ctx.bus, types=_EVENTS, maxsize=10_000)
         self.ctx = ctx
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -87,23 +87,9 @@ class Metrics:
         )
         self.series = Gauge("showkeeper_series", "Series in the library.", registry=r)
         self.missing = Gauge("showkeeper_episodes_missing", "Episodes missing.", registry=r)
-        self._sub: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._sub = self.ctx.bus.subscribe(maxsize=10_000, types=_EVENTS)
-        self._task = asyncio.create_task(self._run(), name="metrics")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._sub is not None:
-            self._sub.close()
-
-    async def _run(self) -> None:
-        assert self._sub is not None
-        async for event in self._sub:
+    async def consume(self, sub: Subscription) -> None:
+        async for event in sub:
             self.observe(event.type, event.data)
 
     def observe(self, type_: str, data: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from showkeeper.context import AppContext
-from showkeeper.events import Event, Subscription
+from showkeeper.events import BusConsumer, Event, Subscription
 from showkeeper.logging import get_logger
 
 log = get_logger(__name__)
@@ -78,38 +78,25 @@ def describe(event: Event) -> str:
     return " ".join(parts) or event.type
 
 
-class Notifier:
+class Notifier(BusConsumer):
     """Service: sends notifications for bus events, per the current settings."""
 
     name = "notifications"
 
     def __init__(self, ctx: AppContext, *, batch_window_s: float = 5.0) -> None:
+        super().__init__(ctx.bus, types=_TYPES, maxsize=5_000)
         self.ctx = ctx
         self.batch_window_s = batch_window_s
         self._batch: dict[str, list[str]] = {}
         self._batch_started: float | None = None
-        self._sub: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._sub = self.ctx.bus.subscribe(maxsize=5_000, types=_TYPES)
-        self._task = asyncio.create_task(self._run(), name="notifications")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._sub is not None:
-            self._sub.close()
-
-    async def _run(self) -> None:
-        assert self._sub is not None
+    async def consume(self, sub: Subscription) -> None:
         while True:
             timeout = None
             if self._batch_started is not None:
                 timeout = max(0.0, self._batch_started + self.batch_window_s - time.monotonic())
             try:
-                event = await asyncio.wait_for(self._sub.get(), timeout)
+                event = await asyncio.wait_for(sub.get(), timeout)
             except TimeoutError:
                 event = None
             except StopAsyncIteration:

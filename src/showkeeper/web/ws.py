@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from showkeeper.events import PROGRESS_TYPES, ROOMS, Event, EventBus, Subscription
+from showkeeper.events import PROGRESS_TYPES, ROOMS, BusConsumer, Event, EventBus, Subscription
 from showkeeper.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,19 +44,17 @@ def item_key(data: dict[str, Any]) -> Any:
     return None
 
 
-class WsHub:
+class WsHub(BusConsumer):
     """Service: bus -> per-item progress throttle -> per-connection subscriptions."""
 
     name = "ws-hub"
 
     def __init__(self, bus: EventBus, *, interval_s: float = 0.5) -> None:
-        self.source = bus
+        super().__init__(bus, maxsize=10_000)
         self.out = EventBus()
         self.interval_s = interval_s
         self._last: dict[tuple[str, Any], float] = {}
         self._pending: dict[tuple[str, Any], Event] = {}
-        self._sub: Subscription | None = None
-        self._task: asyncio.Task[None] | None = None
         # each event is encoded once for all connections (kept with the event: no id reuse)
         self._encoded: dict[int, tuple[Event, str]] = {}
 
@@ -70,25 +68,16 @@ class WsHub:
             del self._encoded[next(iter(self._encoded))]
         return text
 
-    async def start(self) -> None:
-        self._sub = self.source.subscribe(maxsize=10_000)
-        self._task = asyncio.create_task(self._run(), name="ws-hub")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._sub is not None:
-            self._sub.close()
+        await super().stop()
         self.out.close()
 
     def subscribe(self, maxsize: int = 256) -> Subscription:
         return self.out.subscribe(maxsize=maxsize, types=())
 
-    async def _run(self) -> None:
-        assert self._sub is not None
+    async def consume(self, sub: Subscription) -> None:
         while True:
-            event = await self._next(self._sub)
+            event = await self._next(sub)
             now = time.monotonic()
             if event is not None:
                 self._handle(event, now)
