@@ -18,6 +18,9 @@ def build_services(ctx: AppContext) -> list[Service]:
 
     services.append(SourceLoadRecovery(ctx))
     services.extend(_server_services(ctx))
+    from showkeeper.metadata.hook import NfoWriter
+
+    services.append(NfoWriter(ctx))  # subscribed before the workers can complete anything
     if ctx.settings.download_workers_in_server:
         from showkeeper.downloads.worker import WorkerPool
 

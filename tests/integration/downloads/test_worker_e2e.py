@@ -37,7 +37,8 @@ def media(tmp_path_factory) -> Path:
 
 
 def check_library(library_dir: Path, media: Path, folder: str) -> None:
-    files = sorted((library_dir / folder / "Season 01").iterdir())
+    # NFO metadata is written beside each video; this checks the videos
+    files = sorted(p for p in (library_dir / folder / "Season 01").iterdir() if p.suffix != ".nfo")
     assert [f.name for f in files] == [
         f"{folder.split(' (')[0]} - S01E0{n} - Episode {n}.mp4" for n in (1, 2, 3)
     ]

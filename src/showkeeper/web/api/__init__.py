@@ -11,6 +11,7 @@ from showkeeper.web.api import (
     health,
     library,
     metrics,
+    nfo,
     notifications,
     queue,
     scheduler,
@@ -34,6 +35,7 @@ def routers() -> list[APIRouter]:
         sources.router,
         queue.router,
         library.router,
+        nfo.router,
     ]
     if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
         from showkeeper.web.api import bench_events
