@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from showkeeper.config import Settings
 from showkeeper.domain.candidates import Candidate
+from showkeeper.domain.sniff import HEAD_BYTES, is_plausible_media
 from showkeeper.downloads import files
 from showkeeper.downloads.hls import HlsJob, download_hls
 from showkeeper.downloads.http import DirectJob, download_direct
@@ -212,10 +213,20 @@ async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult
         if not _keeps_partial(exc):
             files.remove_paths(part, state)
         raise
+    _refuse_non_media(part, state, found.url)
     files.commit(part, final)
     files.remove_partials(dest)
     meter.finish()
     return TransferResult(final, size, attempt.candidate, "direct", None)
+
+
+def _refuse_non_media(part: Path, state: Path, url: str) -> None:
+    """A server may call a launcher or an error page video/mp4: never file text as media."""
+    with part.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if not is_plausible_media(head):
+        files.remove_paths(part, state)
+        raise TransferError(f"{url} is not a media file (its content is text or empty)")
 
 
 def _ffmpeg() -> str:

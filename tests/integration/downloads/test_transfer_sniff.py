@@ -1,0 +1,50 @@
+"""A server that calls a launcher or an error page video/mp4 gets nothing into the library."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from showkeeper.domain.candidates import Candidate
+from showkeeper.downloads.engine import AllCandidatesFailed, download
+from showkeeper.net import HttpClient
+from tests.integration.downloads.servers import MediaServer, Resource
+
+DESKTOP = b"[Desktop Entry]\nType=Application\nName=Episode 1\nExec=sh -c 'id'\n"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MediaServer]:
+    async with MediaServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[HttpClient]:
+    async with HttpClient(allowed_networks=["127.0.0.0/8"]) as c:
+        yield c
+
+
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "video/mp4"])
+async def test_text_served_as_media_is_refused_and_the_next_candidate_wins(
+    server, client, settings, library_dir, content_type
+):
+    data = os.urandom(100_000)
+    bad = Candidate(server.add("/launcher.mp4", Resource(DESKTOP, content_type=content_type)))
+    good = Candidate(server.add("/real.mp4", Resource(data, content_type="video/mp4")))
+    dest = library_dir / "Show" / "Season 01" / "Show - S01E01.mp4"
+    result = await download([bad, good], dest, client=client, settings=settings, label="s S01E01")
+    assert result.candidate == good
+    assert dest.read_bytes() == data
+    assert sorted(p.name for p in dest.parent.iterdir()) == [dest.name]
+
+
+async def test_only_text_candidates_fail_with_the_reason(server, client, settings, library_dir):
+    bad = Candidate(server.add("/e.mp4", Resource(b"<html>quota</html>", content_type="video/mp4")))
+    dest = library_dir / "Show - S01E01.mp4"
+    with pytest.raises(AllCandidatesFailed) as caught:
+        await download([bad], dest, client=client, settings=settings, label="s S01E01")
+    assert "not a media file" in str(caught.value)
+    assert list(library_dir.iterdir()) == []
