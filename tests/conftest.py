@@ -113,3 +113,32 @@ async def api(app: object, settings: Settings) -> AsyncIterator[object]:
         client.headers["X-Api-Key"] = key
         client.api_key = key  # type: ignore[attr-defined]
         yield client
+
+
+STRAY_SUFFIXES = (".part", ".part.state", ".tmp", ".hls-parts", ".ytdlp", ".ytdl")
+"""Names a download leaves only while it runs (or when it broke): never after a test."""
+
+
+def stray_files(root: Path) -> list[str]:
+    """Temporary download files and directories under ``root``, relative to it."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            if name.endswith(STRAY_SUFFIXES):
+                found.append(os.path.relpath(os.path.join(folder, name), root))
+    return sorted(found)
+
+
+@pytest.fixture
+def assert_no_stray_files(library_dir: Path) -> Iterator[object]:
+    """Opt-in: the test fails if ``library_dir`` holds temporary download files at its end
+    (``.part``, ``.part.state``, ``.tmp``, ``*.hls-parts/``, ``*.ytdlp/``). The fixture's value
+    is a function ``check(root=library_dir)`` to assert the same earlier, or for another root.
+    """
+
+    def check(root: Path = library_dir) -> None:
+        left = stray_files(root)
+        assert not left, f"temporary download files left in {root}: {left}"
+
+    yield check
+    check()

@@ -83,6 +83,9 @@ class EnqueueResult:
     """Episode ids that already had a queued or downloading item (left as they were)."""
     unknown: list[int] = field(default_factory=list)
     """Episode ids that do not exist."""
+    skipped_no_candidates: list[int] = field(default_factory=list)
+    """Episode ids left out for want of a download candidate (set by
+    :mod:`showkeeper.downloads.service`, which filters before calling :func:`enqueue`)."""
 
 
 async def enqueue(

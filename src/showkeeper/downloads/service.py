@@ -7,6 +7,7 @@ worker pool of this process at once; other processes see the change at their nex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
@@ -14,10 +15,14 @@ from sqlalchemy import select
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.queue_rules import QueueCommand, QueueState
 from showkeeper.downloads import control, queue, views
+from showkeeper.downloads.tables import EPISODES, chunks, id_in, is_postgres
 from showkeeper.errors import NotFoundError, ShowkeeperError
+from showkeeper.logging import get_logger
 
 if TYPE_CHECKING:
     from showkeeper.context import AppContext
+
+log = get_logger(__name__)
 
 MAX_EPISODES_PER_CALL = 100_000
 
@@ -74,11 +79,14 @@ async def add_series(
 ) -> queue.EnqueueResult:
     """Queue a series' missing episodes (``missing``), or every episode of it not on disk.
 
+    Episodes without any download candidate are left out (they could only fail) and
+    reported in ``skipped_no_candidates``.
+
     Raises:
         NotFoundError: no series with that key.
     """
     if missing:
-        return await _enqueue(ctx, await _missing_ids(ctx, series_key), priority)
+        return await _enqueue_downloadable(ctx, await _missing_ids(ctx, series_key), priority)
     async with ctx.db.session() as s:
         series_id = await s.scalar(select(Series.id).where(Series.key == series_key))
         if series_id is None:
@@ -96,7 +104,41 @@ async def add_series(
                 )
             ).scalars()
         )
-    return await _enqueue(ctx, ids, priority)
+    return await _enqueue_downloadable(ctx, ids, priority)
+
+
+async def _enqueue_downloadable(
+    ctx: AppContext, ids: Sequence[int], priority: int
+) -> queue.EnqueueResult:
+    """Queue those of ``ids`` that have a download candidate; report the others."""
+    keep, skipped = await _split_by_candidates(ctx, ids)
+    if skipped:
+        log.warning(
+            "episodes without download candidates were not queued; refresh their source",
+            skipped_no_candidates=len(skipped),
+            queued_candidates=len(keep),
+        )
+    result = await _enqueue(ctx, keep, priority)
+    return replace(result, skipped_no_candidates=skipped)
+
+
+async def _split_by_candidates(ctx: AppContext, ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """``ids`` split into episodes with at least one candidate URL and the rest (in order)."""
+    if not ids:
+        return [], []
+    # candidates[0].url, as queue.enqueue reads the source host: NULL for [], null, or junk
+    first_url = EPISODES.c.candidates[(0, "url")].as_string()
+    usable: set[int] = set()
+    async with ctx.db.session() as s:
+        pg = is_postgres(s)
+        for chunk in chunks(list(ids)):
+            rows = await s.execute(
+                select(EPISODES.c.id).where(
+                    id_in(EPISODES.c.id, chunk, postgres=pg), first_url.is_not(None)
+                )
+            )
+            usable.update(rows.scalars())
+    return [i for i in ids if i in usable], [i for i in ids if i not in usable]
 
 
 async def _missing_ids(ctx: AppContext, series_key: str | None) -> list[int]:
@@ -109,10 +151,12 @@ async def enqueue_missing(ctx: AppContext, *, series_key: str | None = None) -> 
     """Queue the library's missing episodes (monitored, at the source, aired, not on disk,
     not queued), of one series or all; returns how many were queued.
 
+    Missing episodes without any download candidate are not queued; their count is logged.
+
     Raises:
         NotFoundError: ``series_key`` names no series.
     """
-    result = await _enqueue(ctx, await _missing_ids(ctx, series_key), 0)
+    result = await _enqueue_downloadable(ctx, await _missing_ids(ctx, series_key), 0)
     return len(result.item_ids)
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import String, and_, exists, func, literal_column, select
 
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
@@ -338,9 +338,10 @@ async def missing_episodes(
         NotFoundError: ``series_key`` names no series.
     """
     day = today or datetime.now(UTC).date()
-    queued = exists().where(
-        and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(ACTIVE_STATES))
-    )
+    # Literal values (not bound parameters), so SQLite can prove the query implies the partial
+    # index uq_download_queue_active_episode's predicate and look each episode up in it.
+    active = [literal_column(f"'{state}'", String) for state in ACTIVE_STATES]
+    queued = exists().where(and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(active)))
     query = (
         select(Episode, Series.key, Series.name)
         .join(Series, Series.id == Episode.series_id)

@@ -36,6 +36,9 @@ class AddOut(BaseModel):
     added: int
     item_ids: list[int]
     already_queued: list[int] = Field(description="Episode ids that were already queued.")
+    skipped_no_candidates: int = Field(
+        0, description="With series_key: episodes not queued for want of a download candidate."
+    )
 
 
 class RetryIn(BaseModel):
@@ -66,7 +69,10 @@ async def add(body: AddIn, ctx: CtxDep) -> AddOut:
     else:
         result = await service.add_episodes(ctx, body.episode_ids or [], priority=body.priority)
     return AddOut(
-        added=len(result.item_ids), item_ids=result.item_ids, already_queued=result.already_active
+        added=len(result.item_ids),
+        item_ids=result.item_ids,
+        already_queued=result.already_active,
+        skipped_no_candidates=len(result.skipped_no_candidates),
     )
 
 
