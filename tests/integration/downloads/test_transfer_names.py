@@ -74,12 +74,19 @@ async def test_content_disposition_and_remote_extension_are_ignored(
 async def test_unknown_type_with_desktop_url_keeps_our_extension(
     server, client, settings, library_dir, tmp_path
 ):
-    url = server.add("/run.desktop", Resource(b"[Desktop Entry]\n", content_type="video/x-bad"))
+    url = server.add("/run.desktop", Resource(os.urandom(5000), content_type="video/x-bad"))
     result = await download(
         [Candidate(url)], library_dir / "ep.desktop", client=client, settings=settings
     )
     assert result.path.name == "ep.mp4"  # the requested .desktop is refused as well
     assert_clean(tmp_path, library_dir)
+    # and a real launcher behind such a URL is refused outright (text is never media)
+    launcher = server.add("/l.desktop", Resource(b"[Desktop Entry]\n", content_type="video/x-bad"))
+    with pytest.raises(AllCandidatesFailed, match="not a media file"):
+        await download(
+            [Candidate(launcher)], library_dir / "ep2.mp4", client=client, settings=settings
+        )
+    assert not (library_dir / "ep2.mp4").exists()
 
 
 @pytest.mark.parametrize(
