@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,17 +103,22 @@ async def prepare_storage(settings: Settings) -> Database:
 
 @asynccontextmanager
 async def open_context(
-    settings: Settings, *, with_services: bool = False
+    settings: Settings,
+    *,
+    with_services: bool = False,
+    services: Callable[[AppContext], list[Service]] | None = None,
 ) -> AsyncIterator[AppContext]:
+    """Open storage and start services: the server's (with_services) or the given ones."""
     db = await prepare_storage(settings)
     ctx = AppContext(settings=settings, db=db, bus=EventBus())
     try:
         if with_services:
             from showkeeper.services import build_services
 
-            for service in build_services(ctx):
-                await service.start()
-                ctx.services.append(service)
+            services = build_services
+        for service in services(ctx) if services is not None else []:
+            await service.start()
+            ctx.services.append(service)
         yield ctx
     finally:
         await ctx.close()

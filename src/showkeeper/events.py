@@ -143,11 +143,13 @@ class BusConsumer:
 
     A subclass sets `name`, calls ``super().__init__(bus, types=..., maxsize=...)`` and
     implements ``consume(sub)``, which MUST loop until cancelled or the subscription
-    closes. start() subscribes before returning, so no event published after it is
-    missed; stop() cancels the task and closes the subscription.
+    closes (iteration then ends once its buffer is empty). start() subscribes before
+    returning, so no event published after it is missed; stop() closes the subscription,
+    lets the consumer drain it for up to drain_timeout_s, then cancels it.
     """
 
     name = "bus-consumer"
+    drain_timeout_s = 2.0
 
     def __init__(
         self, bus: EventBus, *, types: Iterable[str] | None = None, maxsize: int = 1000
@@ -166,8 +168,11 @@ class BusConsumer:
         self._task = asyncio.create_task(self.consume(self._sub), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Let the consumer finish what is already buffered (a few seconds at most), then end."""
         if self._sub is not None:
             self._sub.close()
+        if self._task is not None:
+            _, pending = await asyncio.wait({self._task}, timeout=self.drain_timeout_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)

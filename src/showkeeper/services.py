@@ -18,14 +18,19 @@ def build_services(ctx: AppContext) -> list[Service]:
 
     services.append(SourceLoadRecovery(ctx))
     services.extend(_server_services(ctx))
-    from showkeeper.metadata.hook import NfoWriter
-
-    services.append(NfoWriter(ctx))  # subscribed before the workers can complete anything
+    services.extend(download_companions(ctx))  # subscribed before workers complete anything
     if ctx.settings.download_workers_in_server:
         from showkeeper.downloads.worker import WorkerPool
 
         services.append(WorkerPool(ctx))
     return services
+
+
+def download_companions(ctx: AppContext) -> list[Service]:
+    """What every process that downloads runs beside its workers (server, `worker`, `download`)."""
+    from showkeeper.metadata.hook import NfoWriter
+
+    return [NfoWriter(ctx)]
 
 
 def _server_services(ctx: AppContext) -> list[Service]:

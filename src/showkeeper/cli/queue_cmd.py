@@ -26,6 +26,7 @@ from showkeeper.config import Settings
 from showkeeper.context import AppContext, open_context
 from showkeeper.domain.queue_rules import QueueCommand
 from showkeeper.errors import ShowkeeperError
+from showkeeper.services import download_companions
 
 T = TypeVar("T")
 
@@ -218,7 +219,7 @@ async def _foreground(
 ) -> dict[int, str]:
     from showkeeper.downloads import control, foreground, service
 
-    async with open_context(settings) as ctx:
+    async with open_context(settings, services=download_companions) as ctx:
         state = await control.get_state(ctx.db)
         if state != "running":
             raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")
@@ -296,7 +297,7 @@ async def _worker(settings: Settings, concurrency: int | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_context(settings) as ctx:
+    async with open_context(settings, services=download_companions) as ctx:
         pool = WorkerPool(ctx, concurrency=concurrency)
         await pool.start()
         ctx.services.append(pool)  # closed (leases released) with the context

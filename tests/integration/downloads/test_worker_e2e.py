@@ -103,6 +103,12 @@ def test_a_series_downloads_with_the_cli(settings, media, library_dir, monkeypat
     assert result.exit_code == 0, result.output
     assert "3 downloaded, 0 failed" in result.output
     check_library(library_dir, media, "Cli Show")
+    # the foreground command writes the NFO metadata too, before it exits
+    season = library_dir / "Cli Show" / "Season 01"
+    assert sorted(p.stem for p in season.glob("*.nfo")) == sorted(
+        p.stem for p in season.glob("*.mp4")
+    )
+    assert (library_dir / "Cli Show" / "tvshow.nfo").is_file()
 
     async def downloaded() -> list[bool]:
         opened = open_context(load_settings(env_file=None, data_dir=settings.data_dir))
