@@ -1,6 +1,7 @@
 """Typed events and the in-process bus.
 
-Publishers call `bus.publish(type, **data)`; it never blocks. Each subscriber has
+Publishers call `bus.publish(type, **data)`; it never blocks. On PostgreSQL,
+events_pg.PgEventBridge carries events between processes. Each subscriber has
 a bounded buffer: when it is full the oldest progress event is dropped first, so a
 slow consumer loses stale progress, never a completion, and never slows others.
 """
@@ -46,6 +47,8 @@ class Event:
     type: str
     data: dict[str, Any]
     ts: float = field(default_factory=time.time)
+    # Set on events received from another process (events_pg), which are not forwarded again.
+    origin: str | None = None
 
     @property
     def room(self) -> str:

@@ -13,12 +13,12 @@ if TYPE_CHECKING:
 
 
 def build_services(ctx: AppContext) -> list[Service]:
-    services: list[Service] = []
+    services: list[Service] = [*pg_event_bridge(ctx)]  # first: subscribed before any publish
     from showkeeper.sources.recovery import SourceLoadRecovery
 
     services.append(SourceLoadRecovery(ctx))
     services.extend(_server_services(ctx))
-    services.extend(download_companions(ctx))  # subscribed before workers complete anything
+    services.extend(download_companions(ctx, bridge=False))  # before workers complete anything
     if ctx.settings.download_workers_in_server:
         from showkeeper.downloads.worker import WorkerPool
 
@@ -26,11 +26,23 @@ def build_services(ctx: AppContext) -> list[Service]:
     return services
 
 
-def download_companions(ctx: AppContext) -> list[Service]:
-    """What every process that downloads runs beside its workers (server, `worker`, `download`)."""
+def download_companions(ctx: AppContext, *, bridge: bool = True) -> list[Service]:
+    """What every process that downloads runs beside its workers (server, `worker`, `download`).
+
+    The server passes bridge=False: it already runs the event bridge first.
+    """
     from showkeeper.metadata.hook import NfoWriter
 
-    return [NfoWriter(ctx)]
+    return [*(pg_event_bridge(ctx) if bridge else []), NfoWriter(ctx)]
+
+
+def pg_event_bridge(ctx: AppContext) -> list[Service]:
+    """The cross-process event bridge, on PostgreSQL only (one process owns a SQLite file)."""
+    if ctx.db.is_sqlite:
+        return []
+    from showkeeper.events_pg import PgEventBridge
+
+    return [PgEventBridge(ctx)]
 
 
 def _server_services(ctx: AppContext) -> list[Service]:
