@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,8 +63,13 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
     for router in routers():
         app.include_router(router)
     _literal_paths_first(app)
+    # Swagger UI's own files, shipped in a wheel: the API page needs no CDN (the CSP forbids one).
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+SWAGGER_DIR = Path(str(importlib.resources.files("fastapi_offline") / "static"))
 
 
 def _literal_paths_first(app: FastAPI) -> None:

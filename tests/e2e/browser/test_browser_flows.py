@@ -112,8 +112,18 @@ def test_first_run_setup_then_login_lands_on_a_clean_dashboard(
     # the API page works under the same CSP
     page.click("text=API")
     page.wait_for_url(server.url + "/api/docs")
-    assert page.locator("tbody tr").count() > 10
-    assert page.locator("code", has_text="/api/series/rescan").count() >= 1
+    page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI rendered the spec
+    assert page.locator(".opblock").count() > 10
+    assert page.locator(".opblock-summary-path", has_text="/api/series/rescan").count() >= 1
+    # use an endpoint from the page: a state-changing call rides the session + CSRF token
+    block = page.locator(".opblock-post", has=page.locator("[data-path='/api/series/rescan']"))
+    block.locator(".opblock-summary").first.click()
+    block.locator("textarea.body-param__text").fill("{}")  # no series named: rescan all
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table tr.response .response-col_status").first
+    status.wait_for(timeout=15_000)
+    # accepted: the session and its CSRF token passed (they would give 401/403)
+    assert status.inner_text().split()[0] in {"202", "409"}, status.inner_text()
     assert s.watch.clean(), s.watch
 
     # the watch sees a violation when there is one: inline script is refused

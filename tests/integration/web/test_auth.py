@@ -223,8 +223,17 @@ async def test_security_headers_and_csp(api: httpx.AsyncClient) -> None:
     assert page.status_code == 200 and "<script>" not in page.text and "/api/series" in page.text
 
 
-@pytest.mark.parametrize("path", ["/", "/api/docs"])
-async def test_pages_have_no_inline_script(api: httpx.AsyncClient, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "scripts"),
+    [("/", 1), ("/api/docs", 3)],  # the API page adds Swagger UI and its starter, both files
+)
+async def test_pages_have_no_inline_script(api: httpx.AsyncClient, path: str, scripts: int) -> None:
     text = (await api.get(path)).text
     assert '<script src="/static/app.js" defer></script>' in text
-    assert text.count("<script") == 1
+    assert text.count("<script") == scripts == text.count('<script src="/static/')
+
+
+async def test_swagger_assets_are_served_locally(anon_api: httpx.AsyncClient) -> None:
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        resp = await anon_api.get(f"/static/swagger/{asset}")
+        assert resp.status_code == 200 and len(resp.content) > 10_000
