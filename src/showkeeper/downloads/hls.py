@@ -289,9 +289,11 @@ async def _fetch_all(run: _Run) -> None:
         raise
     finally:
         saving.cancel()
-        await asyncio.gather(saving, return_exceptions=True)
+        # Save before awaiting: a second cancellation arriving during the await would skip
+        # it, and the finished segments would be fetched again on resume.
         if run.dirty and run.job.parts_dir.exists():
             run.save()
+        await asyncio.gather(saving, return_exceptions=True)
 
 
 async def _in_order(run: _Run, init: Path | None) -> AsyncIterator[Path]:
