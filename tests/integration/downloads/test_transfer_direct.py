@@ -7,7 +7,6 @@ import hashlib
 import itertools
 import json
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,26 +20,13 @@ from showkeeper.downloads.engine import (
     TransferProgress,
     download,
 )
-from showkeeper.net import HttpClient
-from tests.integration.downloads.servers import MediaServer, Resource, fetch_argv, fetch_env
+from tests.integration.downloads.servers import Resource, fetch_argv, fetch_env
 
 MiB = 1024 * 1024
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"], per_host_limit=16) as c:
-        yield c
 
 
 def with_connections(settings: Settings, n: int) -> Settings:

@@ -11,16 +11,14 @@ import contextlib
 import os
 import resource
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads.engine import DiskFullError, download
-from showkeeper.net import HttpClient
 from tests.integration.downloads.servers import (
-    MediaServer,
     Resource,
     fetch_argv,
     fetch_env,
@@ -28,18 +26,6 @@ from tests.integration.downloads.servers import (
 )
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"]) as c:
-        yield c
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from showkeeper.downloads.engine import (
     download,
 )
 from showkeeper.ffmpeg import ffmpeg_exe
-from showkeeper.net import HttpClient
 from tests.integration.downloads.servers import (
     MediaServer,
     Resource,
@@ -32,18 +30,6 @@ from tests.integration.downloads.servers import (
 )
 
 KEY = bytes(range(100, 116))
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"], per_host_limit=16) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ the library root or land with a refused extension."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,9 @@ import pytest
 from showkeeper.domain.candidates import Candidate
 from showkeeper.domain.paths import ALLOWED_EXTENSIONS
 from showkeeper.downloads.engine import AllCandidatesFailed, download
-from showkeeper.net import HttpClient
-from tests.integration.downloads.servers import MediaServer, Resource, make_media
+from tests.integration.downloads.servers import Resource, make_media
 
 BAD_SUFFIXES = (".exe", ".desktop", ".flv", ".unknown_video")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"]) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads.engine import AllCandidatesFailed, download
-from showkeeper.net import HttpClient
-from tests.integration.downloads.servers import MediaServer, Resource
+from tests.integration.downloads.servers import Resource
 
 HTML = b"<html><head><title>Episode 2</title></head><body>No video here.</body></html>"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"]) as c:
-        yield c
 
 
 async def test_404_then_html_then_working_candidate(server, client, settings, library_dir):

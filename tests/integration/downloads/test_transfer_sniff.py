@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads.engine import AllCandidatesFailed, download
-from showkeeper.net import HttpClient
-from tests.integration.downloads.servers import MediaServer, Resource
+from tests.integration.downloads.servers import Resource
 
 DESKTOP = b"[Desktop Entry]\nType=Application\nName=Episode 1\nExec=sh -c 'id'\n"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[MediaServer]:
-    async with MediaServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[HttpClient]:
-    async with HttpClient(allowed_networks=["127.0.0.0/8"]) as c:
-        yield c
 
 
 @pytest.mark.parametrize("content_type", ["application/octet-stream", "video/mp4"])
