@@ -532,9 +532,12 @@ def read_config_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _restore_hint(path: Path) -> str:
-    from showkeeper.config_store import backups_dir
+def backups_dir(data_dir: Path) -> Path:
+    """Where config_store keeps the timestamped copies of config.json."""
+    return data_dir / "config_backups"
 
+
+def _restore_hint(path: Path) -> str:
     backups = sorted(backups_dir(path.parent).glob("config-*.json"))
     if backups:
         return f"restore a backup with: showkeeper config restore {backups[-1].name}"

@@ -11,7 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from showkeeper.config import CONFIG_FILE_NAME, SettingsError, read_config_json, validate_values
+from showkeeper.config import (
+    CONFIG_FILE_NAME,
+    SettingsError,
+    backups_dir,
+    read_config_json,
+    validate_values,
+)
 
 _BACKUP_RE = re.compile(r"config-(\d{8}T\d{12})Z\.json")
 
@@ -22,10 +28,6 @@ class Backup:
     path: Path
     size: int
     created_at: datetime
-
-
-def backups_dir(data_dir: Path) -> Path:
-    return data_dir / "config_backups"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -2,6 +2,10 @@
 
 Both the server's lifespan and CLI commands that need the database use
 `open_context`, so start-up checks and shutdown are the same everywhere.
+
+This module is a leaf of the package's import graph: it knows no feature. Its caller
+hands it the services to run (``showkeeper.services`` composes the server's), and code
+finds a running service by its type with :meth:`AppContext.service`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from showkeeper.config import Settings
 from showkeeper.db import Database
@@ -23,6 +27,8 @@ from showkeeper.events import EventBus
 from showkeeper.logging import get_logger
 
 log = get_logger(__name__)
+
+S = TypeVar("S")
 
 
 class Service(Protocol):
@@ -46,6 +52,10 @@ class AppContext:
     bus: EventBus
     services: list[Service] = field(default_factory=list)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def service(self, kind: type[S]) -> S | None:
+        """The running service of this type (or a subclass of it), or None."""
+        return next((s for s in self.services if isinstance(s, kind)), None)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run long work in the background; it is cancelled when the context closes."""
@@ -101,21 +111,18 @@ async def prepare_storage(settings: Settings) -> Database:
     return db
 
 
+ServiceFactory = Callable[[AppContext], list[Service]]
+"""Builds the services of one kind of process from its context (see showkeeper.services)."""
+
+
 @asynccontextmanager
 async def open_context(
-    settings: Settings,
-    *,
-    with_services: bool = False,
-    services: Callable[[AppContext], list[Service]] | None = None,
+    settings: Settings, *, services: ServiceFactory | None = None
 ) -> AsyncIterator[AppContext]:
-    """Open storage and start services: the server's (with_services) or the given ones."""
+    """Open storage and start the services ``services`` builds (none by default)."""
     db = await prepare_storage(settings)
     ctx = AppContext(settings=settings, db=db, bus=EventBus())
     try:
-        if with_services:
-            from showkeeper.services import build_services
-
-            services = build_services
         for service in services(ctx) if services is not None else []:
             await service.start()
             ctx.services.append(service)

@@ -13,7 +13,7 @@ from showkeeper.config import Settings
 from showkeeper.context import AppContext, open_context
 from showkeeper.events import Event, Subscription
 from showkeeper.events_pg import MAX_PAYLOAD_BYTES, PgEventBridge
-from showkeeper.services import download_companions, find_service, pg_event_bridge
+from showkeeper.services import build_services, download_companions, pg_event_bridge
 from tests.pg import fresh_pg_database, needs_pg
 
 WAIT_S = 10.0
@@ -40,7 +40,7 @@ async def server_and_worker(settings: Settings) -> AsyncIterator[tuple[AppContex
     async with fresh_pg_database() as url:
         pg = settings.model_copy(update={"database_url": url})
         async with (
-            open_context(pg, with_services=True) as server,
+            open_context(pg, services=build_services) as server,
             open_context(pg, services=download_companions) as worker,
         ):
             yield server, worker
@@ -131,8 +131,8 @@ async def test_stop_closes_the_connection_and_leaves_no_tasks(settings: Settings
 
 
 async def test_no_bridge_on_sqlite(settings: Settings) -> None:
-    async with open_context(settings, with_services=True) as server:
+    async with open_context(settings, services=build_services) as server:
         assert server.db.is_sqlite
-        assert find_service(server, "pg-event-bridge") is None
+        assert server.service(PgEventBridge) is None
         assert pg_event_bridge(server) == []
         assert not any(s.name == "pg-event-bridge" for s in download_companions(server))

@@ -1,34 +1,28 @@
-"""The scheduler's jobs: the agreed entry points of library, sources and downloads,
-imported when a job runs so the scheduler works before (or without) those features.
-"""
+"""The scheduler's jobs: the agreed entry points of library, sources and downloads."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from showkeeper.context import AppContext
+from showkeeper.context import AppContext
+from showkeeper.downloads.service import enqueue_missing
+from showkeeper.library.service import run_scan
+from showkeeper.sources.service import refresh_all
 
-Job = Callable[["AppContext"], Awaitable[Any]]
+Job = Callable[[AppContext], Awaitable[Any]]
 
 
 async def rescan(ctx: AppContext) -> Any:
-    from showkeeper.library.service import run_scan
-
     return await run_scan(ctx)
 
 
 async def refresh(ctx: AppContext) -> Any:
-    from showkeeper.sources.service import refresh_all
-
     return await refresh_all(ctx)
 
 
 async def auto_download(ctx: AppContext) -> Any:
-    from showkeeper.downloads.service import enqueue_missing
-
     return await enqueue_missing(ctx)
 
 

@@ -16,6 +16,7 @@ from showkeeper.db.models import Episode, Series
 from showkeeper.domain.queue_rules import QueueCommand, QueueState
 from showkeeper.downloads import control, queue, views
 from showkeeper.downloads.tables import EPISODES, chunks, id_in, is_postgres
+from showkeeper.downloads.worker import WorkerPool
 from showkeeper.errors import NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 
@@ -29,12 +30,6 @@ MAX_EPISODES_PER_CALL = 100_000
 
 def _announce(ctx: AppContext, action: str, **data: Any) -> None:
     ctx.bus.publish("queue_status", action=action, **data)
-
-
-def _pool(ctx: AppContext) -> Any:
-    from showkeeper.services import find_service
-
-    return find_service(ctx, "download-workers")
 
 
 async def add_episodes(
@@ -200,6 +195,6 @@ async def clear_completed(ctx: AppContext) -> int:
 async def status(ctx: AppContext, *, offset: int = 0, limit: int = 50) -> dict[str, Any]:
     """State, counts, active items (with live speed when this process runs them), a page of
     queued items and recent failures."""
-    pool = _pool(ctx)
+    pool = ctx.service(WorkerPool)
     live = pool.progress_of if pool is not None else None
     return await views.status(ctx.db, offset=offset, limit=limit, live=live)

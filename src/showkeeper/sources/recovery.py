@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from showkeeper.context import AppContext
 from showkeeper.logging import get_logger
+from showkeeper.sources.service import recover_interrupted
 
 log = get_logger(__name__)
 
@@ -20,8 +21,6 @@ class SourceLoadRecovery:
         self.ctx = ctx
 
     async def start(self) -> None:
-        from showkeeper.sources.service import recover_interrupted
-
         count = await recover_interrupted(self.ctx)
         if count:
             log.warning("series loads interrupted by the last stop marked failed", count=count)

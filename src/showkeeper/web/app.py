@@ -18,6 +18,7 @@ from showkeeper.config import Settings, load_settings
 from showkeeper.context import open_context
 from showkeeper.errors import ShowkeeperError
 from showkeeper.logging import get_logger
+from showkeeper.services import build_services
 from showkeeper.web.api import routers
 from showkeeper.web.auth import AuthMiddleware, utcnow
 from showkeeper.web.middleware import RequestIdMiddleware
@@ -28,12 +29,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, *, with_services: bool = True) -> FastAPI:
-    """Build the ASGI app; the database is opened and migrated by the lifespan."""
+    """Build the ASGI app; the database is opened and migrated by the lifespan.
+
+    ``with_services=False`` runs no background service (tests of the routes alone).
+    """
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_context(settings, with_services=with_services) as ctx:
+        async with open_context(
+            settings, services=build_services if with_services else None
+        ) as ctx:
             app.state.ctx = ctx
             app.state.admin_exists = False
             log.info("showkeeper started", version=__version__, database=ctx.db.safe_url)

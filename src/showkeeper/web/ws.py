@@ -21,6 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from showkeeper.context import AppContext
 from showkeeper.events import PROGRESS_TYPES, ROOMS, BusConsumer, Event, EventBus, Subscription
 from showkeeper.logging import get_logger
 
@@ -126,10 +127,8 @@ class WsHub(BusConsumer):
 
 
 def _hub(websocket: WebSocket) -> WsHub | None:
-    from showkeeper.services import find_service
-
-    hub: WsHub | None = find_service(websocket.app.state.ctx, WsHub.name)
-    return hub
+    ctx: AppContext = websocket.app.state.ctx
+    return ctx.service(WsHub)
 
 
 @router.websocket("/ws/connect")

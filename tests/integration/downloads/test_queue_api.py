@@ -161,9 +161,9 @@ async def test_unknown_item_in_path_is_a_clear_error(api) -> None:
 
 async def test_enqueue_missing_for_the_whole_library(ctx_of) -> None:
     from showkeeper.downloads.service import enqueue_missing
-    from showkeeper.services import find_service
+    from showkeeper.downloads.worker import WorkerPool
 
-    assert find_service(ctx_of, "download-workers") is None  # download_workers_in_server off
+    assert ctx_of.service(WorkerPool) is None  # download_workers_in_server off
     await add_series(ctx_of.db, "one", [(1, n, cand(n)) for n in (1, 2)])
     await add_series(ctx_of.db, "two", [(1, 1, cand(9))])
     await add_series(ctx_of.db, "off", [(1, 1, cand(8))], monitored=False)

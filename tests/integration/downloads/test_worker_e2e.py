@@ -15,7 +15,7 @@ from showkeeper.cli import app as cli
 from showkeeper.config import Settings, load_settings
 from showkeeper.context import open_context
 from showkeeper.db.models import Episode
-from showkeeper.services import find_service
+from showkeeper.downloads.worker import WorkerPool
 from tests.integration.downloads.queue_support import add_series, serve_directory, wait_until
 from tests.integration.downloads.servers import decode_errors, make_media
 
@@ -49,7 +49,7 @@ def check_library(library_dir: Path, media: Path, folder: str) -> None:
 
 async def test_a_series_downloads_through_the_api(api, app, media, library_dir) -> None:
     ctx = app.state.ctx
-    assert find_service(ctx, "download-workers") is not None  # download_workers_in_server
+    assert ctx.service(WorkerPool) is not None  # download_workers_in_server
     with serve_directory(media) as base:
         await add_series(
             ctx.db,

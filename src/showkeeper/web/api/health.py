@@ -8,6 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from showkeeper.automation.scheduler import JOB_NAMES, Scheduler
+from showkeeper.automation.state import load_states
+from showkeeper.context import AppContext
 from showkeeper.health import detailed_report, health_report, readiness
 from showkeeper.web.deps import CtxDep
 
@@ -15,12 +18,8 @@ router = APIRouter(tags=["health"])
 _STARTED = time.monotonic()
 
 
-async def _scheduler_runs(ctx: Any) -> dict[str, str | None]:
-    from showkeeper.automation.scheduler import JOB_NAMES
-    from showkeeper.automation.state import load_states
-    from showkeeper.services import find_service
-
-    scheduler = find_service(ctx, "scheduler")
+async def _scheduler_runs(ctx: AppContext) -> dict[str, str | None]:
+    scheduler = ctx.service(Scheduler)
     if scheduler is not None:
         next_run, last_run = scheduler.next_run, scheduler.last_run
     else:

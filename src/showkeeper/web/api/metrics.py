@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from showkeeper.errors import ShowkeeperError
-from showkeeper.services import find_service
+from showkeeper.metrics import Metrics
 from showkeeper.web.deps import CtxDep
 
 router = APIRouter(tags=["metrics"])
@@ -20,7 +20,7 @@ class MetricsOff(ShowkeeperError):
 @router.get("/metrics", response_class=Response)
 async def metrics(ctx: CtxDep) -> Response:
     """Downloads, bytes, queue, scan and refresh durations, source errors."""
-    service = find_service(ctx, "metrics")
+    service = ctx.service(Metrics)
     if service is None:
         raise MetricsOff("metrics are not collected in this process (services are off)")
     return Response(await service.render(), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from showkeeper.automation.scheduler import JOB_NAMES, Scheduler
 from showkeeper.automation.state import JobState, load_states
 from showkeeper.context import AppContext
-from showkeeper.services import find_service
 from showkeeper.web.config_apply import update_config
 from showkeeper.web.deps import CtxDep
 
@@ -64,8 +63,7 @@ class TriggerOut(BaseModel):
 
 
 def _scheduler(ctx: AppContext) -> Scheduler | None:
-    found: Scheduler | None = find_service(ctx, Scheduler.name)
-    return found
+    return ctx.service(Scheduler)
 
 
 async def _view(ctx: AppContext) -> SchedulerOut:
