@@ -12,8 +12,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy import func, select
 
 from showkeeper.context import AppContext
-from showkeeper.db.models import Episode, QueueItem, Series
+from showkeeper.db.models import QueueItem, Series
 from showkeeper.events import BusConsumer, Subscription
+from showkeeper.series.missing import count_missing
 
 QUEUE_STATES = ("queued", "downloading", "completed", "failed", "cancelled")
 _DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -124,17 +125,7 @@ class Metrics(BusConsumer):
             )
             by_status: dict[str, int] = {status: count for status, count in rows}
             series = (await s.execute(select(func.count()).select_from(Series))).scalar_one()
-            missing = (
-                await s.execute(
-                    select(func.count())
-                    .select_from(Episode)
-                    .where(
-                        Episode.at_source.is_(True),
-                        Episode.monitored.is_(True),
-                        Episode.is_downloaded.is_(False),
-                    )
-                )
-            ).scalar_one()
+            missing = await count_missing(s)
         for status in set(QUEUE_STATES) | set(by_status):
             self.queue.labels(status).set(by_status.get(status, 0))
         self.queue_length.set(by_status.get("queued", 0) + by_status.get("downloading", 0))

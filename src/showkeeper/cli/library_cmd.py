@@ -13,8 +13,9 @@ from rich.table import Table
 from showkeeper.cli.base import console, handle_errors, run_async, settings_from
 from showkeeper.config import Settings
 from showkeeper.context import AppContext, open_context
-from showkeeper.library.results import MissingEpisode, ScanResult
-from showkeeper.library.service import library_issues, missing_episodes, run_scan
+from showkeeper.library.results import ScanResult
+from showkeeper.library.service import library_issues, run_scan
+from showkeeper.series.missing import MissingEpisode, missing_episodes
 
 SeriesOption = Annotated[
     str | None, typer.Option("--series", help="Only this series (its key).", show_default=False)

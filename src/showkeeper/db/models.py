@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -117,6 +118,8 @@ class Episode(Base):
     # known at the source (False: found only on disk)
     at_source: Mapped[bool] = mapped_column(Boolean, default=True)
     monitored: Mapped[bool] = mapped_column(Boolean, default=True)
+    # rejected by the series' filters (sources/filters.py); kept so numbers never shift
+    filtered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_downloaded: Mapped[bool] = mapped_column(Boolean, default=False)
     file_path: Mapped[str | None] = mapped_column(Text)
     size: Mapped[int | None] = mapped_column(BigInteger)

@@ -19,6 +19,7 @@ from showkeeper.downloads.tables import EPISODES, chunks, id_in, is_postgres
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.errors import NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
+from showkeeper.series.missing import missing_episodes
 
 if TYPE_CHECKING:
     from showkeeper.context import AppContext
@@ -137,14 +138,12 @@ async def _split_by_candidates(ctx: AppContext, ids: Sequence[int]) -> tuple[lis
 
 
 async def _missing_ids(ctx: AppContext, series_key: str | None) -> list[int]:
-    from showkeeper.library.service import missing_episodes
-
     return [m.episode_id for m in await missing_episodes(ctx.db, series_key=series_key)]
 
 
 async def enqueue_missing(ctx: AppContext, *, series_key: str | None = None) -> int:
-    """Queue the library's missing episodes (monitored, at the source, aired, not on disk,
-    not queued), of one series or all; returns how many were queued.
+    """Queue the missing episodes (:mod:`showkeeper.series.missing`) of one series or all;
+    returns how many were queued.
 
     Missing episodes without any download candidate are not queued; their count is logged.
 

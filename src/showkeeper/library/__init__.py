@@ -1,5 +1,5 @@
-"""The library on disk: scanning it, reconciling it with the database, what is missing.
+"""The library on disk: scanning it and reconciling it with the database.
 
 Entry points are in :mod:`showkeeper.library.service`: ``run_scan``, ``start_scan``,
-``missing_episodes``, ``library_issues``.
+``library_issues``. What is missing is defined in :mod:`showkeeper.series.missing`.
 """

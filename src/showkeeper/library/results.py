@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from typing import Any
 
 
@@ -43,22 +42,4 @@ class ScanResult:
             "folder_missing": self.folder_missing,
         }
         out.update(asdict(self.stats))
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class MissingEpisode:
-    """An episode that should be on disk and is not (and is not queued)."""
-
-    episode_id: int
-    series_key: str
-    series_name: str
-    season: int
-    episode: int
-    title: str | None
-    air_date: date | None
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["air_date"] = self.air_date.isoformat() if self.air_date else None
         return out

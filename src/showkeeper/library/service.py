@@ -14,20 +14,20 @@ import stat
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import String, and_, exists, func, literal_column, select
+from sqlalchemy import func, select
 
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
 from showkeeper.db import Database
-from showkeeper.db.models import ACTIVE_STATES, Episode, LibraryIssue, QueueItem, Series
+from showkeeper.db.models import LibraryIssue
 from showkeeper.errors import ConflictError, NotFoundError, ShowkeeperError
 from showkeeper.library.lock import ScanLease
 from showkeeper.library.readers import FolderReader, wants_process
-from showkeeper.library.results import MissingEpisode, ScanResult
+from showkeeper.library.results import ScanResult
 from showkeeper.library.scanner import FolderPlan, FolderScan, RootListing, list_root
 from showkeeper.library.state import (
     UNMAPPED,
@@ -324,47 +324,6 @@ class _Scan:
         self.stats.unmapped = counts.get(UNMAPPED, 0)
         self.stats.unparsed = counts.get("unparsed", 0) + counts.get("unmatched", 0)
         self.stats.issues = sum(counts.values())
-
-
-async def missing_episodes(
-    db: Database, *, series_key: str | None = None, today: date | None = None
-) -> list[MissingEpisode]:
-    """Episodes that should be on disk: monitored (episode and series), aired, known at the
-    source, not downloaded, and not queued (no active download_queue row).
-
-    An episode without an air date counts as aired (sources without dates list what exists).
-
-    Raises:
-        NotFoundError: ``series_key`` names no series.
-    """
-    day = today or datetime.now(UTC).date()
-    # Literal values (not bound parameters), so SQLite can prove the query implies the partial
-    # index uq_download_queue_active_episode's predicate and look each episode up in it.
-    active = [literal_column(f"'{state}'", String) for state in ACTIVE_STATES]
-    queued = exists().where(and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(active)))
-    query = (
-        select(Episode, Series.key, Series.name)
-        .join(Series, Series.id == Episode.series_id)
-        .where(
-            Series.monitored.is_(True),
-            Episode.monitored.is_(True),
-            Episode.at_source.is_(True),
-            Episode.is_downloaded.is_(False),
-            (Episode.air_date.is_(None)) | (Episode.air_date <= day),
-            ~queued,
-        )
-        .order_by(Series.key, Episode.season, Episode.episode)
-    )
-    async with db.session() as s:
-        if series_key is not None:
-            if await series_by_key(s, series_key) is None:
-                raise NotFoundError(f"no series with key {series_key!r}")
-            query = query.where(Series.key == series_key)
-        rows = await s.execute(query)
-        return [
-            MissingEpisode(ep.id, key, name, ep.season, ep.episode, ep.title, ep.air_date)
-            for ep, key, name in rows
-        ]
 
 
 async def library_issues(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from showkeeper.domain.filters import FILTER_KEYS, FilterError, parse_filter
+from showkeeper.domain.filters import FILTER_KEYS, EpisodeFilter, FilterError, parse_filter
 from showkeeper.errors import ShowkeeperError
 from showkeeper.sources.base import RemoteEpisode
 
@@ -54,12 +54,17 @@ def validate_options(options: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def series_filter(options: dict[str, Any]) -> EpisodeFilter:
+    """The series' filters. Raises InvalidOptionsError (stored before validation, or by hand)."""
+    try:
+        return parse_filter(options)
+    except FilterError as exc:
+        raise InvalidOptionsError(str(exc)) from None
+
+
 def apply_filters(episodes: list[RemoteEpisode], options: dict[str, Any]) -> list[RemoteEpisode]:
     """The episodes the series' filters keep, in the same order."""
-    try:
-        rules = parse_filter(options)
-    except FilterError as exc:  # stored before validation existed, or edited by hand
-        raise InvalidOptionsError(str(exc)) from None
+    rules = series_filter(options)
     if rules.is_empty:
         return episodes
     return [e for e in episodes if rules.accepts(e.title, e.air_date, e.duration_s)]

@@ -21,10 +21,11 @@ from sqlalchemy import select, update
 
 from showkeeper.context import AppContext
 from showkeeper.db.models import Series
+from showkeeper.domain.filters import EpisodeFilter
 from showkeeper.errors import ConflictError, NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.sources.base import NotModified, RemoteEpisode, SeriesRef, Source, SourceEnv
-from showkeeper.sources.filters import apply_filters
+from showkeeper.sources.filters import series_filter
 from showkeeper.sources.http import source_env
 from showkeeper.sources.registry import get_source, kinds
 from showkeeper.sources.store import ListingPlan, plan_listing, stored_episodes, write_listing
@@ -69,6 +70,7 @@ class _Target:
 class _Outcome:
     target: _Target
     episodes: list[RemoteEpisode] | None = None
+    rules: EpisodeFilter | None = None
     not_modified: bool = False
     error: str | None = None
 
@@ -175,7 +177,8 @@ async def _list(env: SourceEnv, sources: dict[str, Source], target: _Target) -> 
         if source is None:
             source = sources[ref.kind] = get_source(ref.kind, env)
         episodes = await source.episodes(ref)
-        return _Outcome(target, episodes=apply_filters(episodes, ref.options))
+        rules = series_filter(ref.options)
+        return _Outcome(target, episodes=episodes, rules=rules)
     except NotModified:
         return _Outcome(target, not_modified=True)
     except ShowkeeperError as exc:
@@ -231,7 +234,11 @@ async def _write_batch(ctx: AppContext, batch: list[_Outcome], summary: RefreshS
                 state["last_refresh"] = stamp
             if outcome.episodes is not None:
                 plan = plan_listing(
-                    outcome.target.id, outcome.episodes, stored[outcome.target.id], now
+                    outcome.target.id,
+                    outcome.episodes,
+                    stored[outcome.target.id],
+                    now,
+                    rules=outcome.rules,
                 )
                 plans.append(plan)
                 if plan.added:

@@ -22,7 +22,7 @@ from showkeeper.errors import ConflictError, NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.net import UnsafeURLError
 from showkeeper.sources.base import NotModified, SearchResult, SeriesInfo, SeriesRef
-from showkeeper.sources.filters import apply_filters, validate_options
+from showkeeper.sources.filters import series_filter, validate_options
 from showkeeper.sources.http import source_env
 from showkeeper.sources.keys import (
     InvalidKeyError,
@@ -201,11 +201,11 @@ async def _load(ctx: AppContext, row: Series) -> Series:
         except NotModified:  # nothing was sent conditionally; a plugin may still say so
             episodes = []
     await _set_status(ctx, key, SAVING)
-    episodes = apply_filters(episodes, ref.options)
+    rules = series_filter(ref.options)
     now = datetime.now(UTC)
     async with ctx.db.write() as s:
         stored = (await stored_episodes(s, [row.id]))[row.id]
-        plan = plan_listing(row.id, episodes, stored, now)
+        plan = plan_listing(row.id, episodes, stored, now, rules=rules)
         await write_listing(s, plan)
         folder = await _folder_for(s, row.id, info)
         state = {**ref.state, "last_refresh": now.isoformat(), "last_error": None}

@@ -1,7 +1,9 @@
 """Storing what sources list: episodes upserted in bulk, series status and state.
 
 Episodes are upserted by (series_id, season, episode); the library's columns
-(is_downloaded, file_path, size) and the user's ``monitored`` are never touched.
+(is_downloaded, file_path, size) and the user's ``monitored`` are never touched. Episodes
+the series' filters reject are stored too, marked ``filtered`` (so a filter change never
+renumbers anything), and are never reported as added.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.candidates import Candidate
+from showkeeper.domain.filters import EpisodeFilter
 from showkeeper.sources.base import RemoteEpisode
 from showkeeper.sources.numbering import Key, assign_numbers
 
@@ -30,6 +33,7 @@ _UPDATED_COLUMNS = (
     "remote_id",
     "candidates",
     "at_source",
+    "filtered",
     "updated_at",
 )
 
@@ -97,7 +101,7 @@ def _candidate_dict(c: Candidate) -> dict[str, Any]:
     }
 
 
-def _row(series_id: int, ep: RemoteEpisode, now: datetime) -> dict[str, Any]:
+def _row(series_id: int, ep: RemoteEpisode, now: datetime, *, filtered: bool) -> dict[str, Any]:
     return {
         "series_id": series_id,
         "season": ep.season,
@@ -110,6 +114,7 @@ def _row(series_id: int, ep: RemoteEpisode, now: datetime) -> dict[str, Any]:
         "candidates": [_candidate_dict(c) for c in ep.candidates],
         "at_source": True,
         "monitored": True,
+        "filtered": filtered,
         "is_downloaded": False,
         "created_at": now,
         "updated_at": now,
@@ -139,9 +144,16 @@ class ListingPlan:
 
 
 def plan_listing(
-    series_id: int, episodes: list[RemoteEpisode], stored: StoredEpisodes, now: datetime
+    series_id: int,
+    episodes: list[RemoteEpisode],
+    stored: StoredEpisodes,
+    now: datetime,
+    *,
+    rules: EpisodeFilter | None = None,
 ) -> ListingPlan:
-    """Number the listing (stable by remote_id) and diff it with what is stored."""
+    """Number the listing (stable by remote_id), mark what ``rules`` reject, and diff it
+    with what is stored."""
+    accepts = rules.accepts if rules is not None and not rules.is_empty else None
     occupied: Iterable[Key] = stored.known.values()
     numbered = assign_numbers(episodes, stored.known, occupied)
     rows: list[dict[str, Any]] = []
@@ -153,8 +165,9 @@ def plan_listing(
         if key in seen:  # the numbering never repeats a key; this guards plugins' numbers
             continue
         seen.add(key)
-        rows.append(_row(series_id, ep, now))
-        if key not in stored.at_source:
+        filtered = accepts is not None and not accepts(ep.title, ep.air_date, ep.duration_s)
+        rows.append(_row(series_id, ep, now, filtered=filtered))
+        if key not in stored.at_source and not filtered:
             added.append(ep)
         # the same remote id stored under another number (the source renumbered it)
         stale.extend(i for i, k in stored.ids_by_remote.get(ep.remote_id, []) if k != key)
@@ -171,6 +184,32 @@ async def write_listing(session: AsyncSession, *plans: ListingPlan) -> None:
             .values(remote_id=None, at_source=False, updated_at=datetime.now(UTC))
         )
     await upsert_rows(session, [row for plan in plans for row in plan.rows])
+
+
+async def refilter(session: AsyncSession, series_id: int, rules: EpisodeFilter) -> int:
+    """Mark the series' stored episodes by new filters at once (no refresh needed).
+
+    Returns:
+        How many episodes changed.
+    """
+    rows = await session.execute(
+        select(
+            Episode.id, Episode.title, Episode.air_date, Episode.duration_s, Episode.filtered
+        ).where(Episode.series_id == series_id)
+    )
+    flips: dict[bool, list[int]] = {True: [], False: []}
+    for episode_id, title, air_date, duration_s, was in rows:
+        now_filtered = not rules.is_empty and not rules.accepts(title, air_date, duration_s)
+        if now_filtered != was:
+            flips[now_filtered].append(episode_id)
+    for value, ids in flips.items():
+        for start in range(0, len(ids), UPSERT_CHUNK):
+            await session.execute(
+                update(Episode)
+                .where(Episode.id.in_(ids[start : start + UPSERT_CHUNK]))
+                .values(filtered=value)
+            )
+    return len(flips[True]) + len(flips[False])
 
 
 async def episode_count(session: AsyncSession, series_id: int) -> int:

@@ -6,7 +6,8 @@ import pytest
 from showkeeper.context import AppContext
 from showkeeper.db.models import QueueItem
 from showkeeper.errors import NotFoundError
-from showkeeper.library.service import missing_episodes, run_scan
+from showkeeper.library.service import run_scan
+from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes
 from tests.unit.library.trees import make_tree
 

@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from showkeeper.context import AppContext
 from showkeeper.db.models import QueueItem
-from showkeeper.library.service import missing_episodes
+from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes
 
 

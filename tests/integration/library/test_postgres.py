@@ -6,7 +6,8 @@ import pytest
 
 from showkeeper.config import Settings
 from showkeeper.context import open_context
-from showkeeper.library.service import library_issues, missing_episodes, run_scan
+from showkeeper.library.service import library_issues, run_scan
+from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes, on_disk
 from tests.pg import fresh_pg_database, needs_pg
 from tests.unit.library.trees import age, make_tree

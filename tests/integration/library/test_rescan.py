@@ -10,9 +10,10 @@ from showkeeper.context import AppContext
 from showkeeper.db.models import Episode
 from showkeeper.library.results import ScanStats
 from showkeeper.library.scanner import FolderScan, Issue
-from showkeeper.library.service import library_issues, missing_episodes, run_scan
+from showkeeper.library.service import library_issues, run_scan
 from showkeeper.library.state import load_records, load_series
 from showkeeper.library.sync import Reconciler
+from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes, on_disk
 from tests.unit.library.trees import age, make_tree
 

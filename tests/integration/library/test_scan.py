@@ -11,9 +11,9 @@ from showkeeper.library.lock import LOCK_KEY, ScanLease, ScanRunningError
 from showkeeper.library.service import (
     LibraryUnavailableError,
     library_issues,
-    missing_episodes,
     run_scan,
 )
+from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes, on_disk, series_rows
 from tests.unit.library.trees import make_tree
 

@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, Series
 from showkeeper.errors import ConflictError
+from showkeeper.series.missing import missing_episodes
+from showkeeper.series.service import update_series
 from showkeeper.sources.filters import InvalidOptionsError
 from showkeeper.sources.service import add_series, refresh_all, refresh_series
 from tests.sources_docs import atom_feed, podcast_item, podcast_rss
@@ -140,11 +142,41 @@ async def test_filters_apply_on_add_and_refresh(ctx: AppContext, site: Site) -> 
     options = {"exclude": "topic 2$", "not_before": "2024-01-10", "min_duration_s": 300}
     series = await add_series(ctx, site.url("/f.xml"), options=options)
     eps = await episodes_of(ctx, series.key)
-    # 1 is before not_before, 2 excluded, 5 too short; the rest numbered in order
-    assert [(e.episode, e.title) for e in eps] == [
-        (1, "Episode 3: Topic 3"),
-        (2, "Episode 4: Topic 4"),
+    # every item is stored and numbered (so a filter change never renumbers); 1 is before
+    # not_before, 2 excluded, 5 too short: those are marked filtered and never missing
+    assert [(e.episode, e.title, e.filtered) for e in eps] == [
+        (1, "Episode 1: Topic 1", True),
+        (2, "Episode 2: Topic 2", True),
+        (3, "Episode 3: Topic 3", False),
+        (4, "Episode 4: Topic 4", False),
+        (5, "Episode 5: Topic 5", True),
     ]
+    missing = await missing_episodes(ctx.db, series_key=series.key)
+    assert [m.episode for m in missing] == [3, 4]
+
+    # a filter edit marks the stored episodes at once, without a refresh
+    await update_series(ctx.db, series.key, monitored=None, options={"min_duration_s": None})
+    assert [e.filtered for e in await episodes_of(ctx, series.key)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    # and a refresh applies the stored filters to what the source lists
+    site.put("/f.xml", podcast_rss([*items, podcast_item(6)]))
+    await refresh_series(ctx, series.key)
+    eps = await episodes_of(ctx, series.key)
+    assert [(e.episode, e.filtered) for e in eps] == [
+        (1, True),
+        (2, True),
+        (3, False),
+        (4, False),
+        (5, False),
+        (6, False),
+    ]
+    missing = await missing_episodes(ctx.db, series_key=series.key)
+    assert [m.episode for m in missing] == [3, 4, 5, 6]
 
 
 async def test_invalid_filter_regex_is_refused_before_anything_is_stored(

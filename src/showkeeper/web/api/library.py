@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from showkeeper.library.service import library_issues, missing_episodes, start_scan
+from showkeeper.library.service import library_issues, start_scan
+from showkeeper.series.missing import missing_episodes
 from showkeeper.web.deps import CtxDep, DbDep, SettingsDep
 
 router = APIRouter(tags=["library"])

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from showkeeper.series_service import (
+from showkeeper.series.service import (
     SeriesQuery,
     SortField,
     delete_series,
@@ -56,6 +56,7 @@ class EpisodeOut(BaseModel):
     duration_s: int | None
     at_source: bool
     monitored: bool
+    filtered: bool = Field(description="Rejected by the series' filters; never missing.")
     is_downloaded: bool
     file_path: str | None
     size: int | None

@@ -1,7 +1,7 @@
-"""Series as the API shows them: a page with episode counts (one query), details, edits,
-deletion (files only inside the library folder).
+"""Series as the API and the pages show them: a page with episode counts (one query),
+details, edits, deletion (files only inside the library folder).
 
-"Missing" is what the library defines: known at the source, monitored, not on disk.
+Missing counts use the one definition in :mod:`showkeeper.series.missing`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, delete, func, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import NotFoundError, ShowkeeperError
+from showkeeper.series.missing import count_missing, is_missing, today_utc
+from showkeeper.sources.filters import series_filter, validate_options
+from showkeeper.sources.store import refilter
 
 SortField = Literal["name", "key", "year", "created_at", "episodes", "missing", "downloaded"]
-_MISSING = and_(
-    Episode.at_source.is_(True), Episode.monitored.is_(True), Episode.is_downloaded.is_(False)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,16 @@ _COLUMNS = [c for c in Series.__table__.c if c.name not in ("source_state",)]
 
 def _counts(series_ids: Select[Any] | None = None) -> Any:
     """Per-series episode, downloaded and missing counts (optionally for some series only)."""
-    query = select(
-        Episode.series_id.label("series_id"),
-        func.count().label("episodes"),
-        func.sum(case((Episode.is_downloaded.is_(True), 1), else_=0)).label("downloaded"),
-        func.sum(case((_MISSING, 1), else_=0)).label("missing"),
-    ).group_by(Episode.series_id)
+    query = (
+        select(
+            Episode.series_id.label("series_id"),
+            func.count().label("episodes"),
+            func.sum(case((Episode.is_downloaded.is_(True), 1), else_=0)).label("downloaded"),
+            func.sum(case((is_missing(today_utc()), 1), else_=0)).label("missing"),
+        )
+        .join(Series, Series.id == Episode.series_id)
+        .group_by(Episode.series_id)
+    )
     if series_ids is not None:
         query = query.where(Episode.series_id.in_(series_ids))
     return query.subquery("counts")
@@ -175,6 +179,7 @@ def episode_dict(ep: Episode) -> dict[str, Any]:
         "duration_s": ep.duration_s,
         "at_source": ep.at_source,
         "monitored": ep.monitored,
+        "filtered": ep.filtered,
         "is_downloaded": ep.is_downloaded,
         "file_path": ep.file_path,
         "size": ep.size,
@@ -203,17 +208,10 @@ async def get_series(db: Database, key: str) -> dict[str, Any]:
                 )
             ).scalars()
         )
-    missing = sum(1 for e in episodes if e.at_source and e.monitored and not e.is_downloaded)
+        missing = await count_missing(s, series_id=series.id)
     out = series_dict(series, len(episodes), sum(1 for e in episodes if e.is_downloaded), missing)
     out["episodes"] = [episode_dict(e) for e in episodes]
     return out
-
-
-def validate_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Filters checked by the sources' own validator (the one place that reads them)."""
-    from showkeeper.sources.filters import validate_options as sources_validate
-
-    return sources_validate(options)
 
 
 async def update_series(
@@ -226,6 +224,7 @@ async def update_series(
             merged = {**(series.options or {}), **options}
             merged = {k: v for k, v in merged.items() if v is not None}
             series.options = validate_options(merged)
+            await refilter(s, series.id, series_filter(series.options))
         if monitored is not None:
             series.monitored = monitored
         real_key = series.key

@@ -1,0 +1,108 @@
+"""What "missing" means, defined once.
+
+An episode is missing when it should be on disk and nothing is under way to put it there:
+its series and the episode are monitored, it aired (an episode without an air date counts
+as aired: sources without dates list what exists), it is known at the source, the series'
+filters keep it, it is not on disk, and it has no active (queued or downloading) queue row.
+
+Every reader uses :func:`is_missing`: ``/api/library/missing``, the series list's
+``missing_count``, a series' detail, the ``showkeeper_episodes_missing`` gauge, the
+auto-download job and ``showkeeper missing``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showkeeper.db import Database
+from showkeeper.db.models import ACTIVE_STATES, Episode, QueueItem, Series
+from showkeeper.errors import NotFoundError
+
+
+@dataclass(frozen=True, slots=True)
+class MissingEpisode:
+    """An episode that should be on disk and is not (and is not queued)."""
+
+    episode_id: int
+    series_key: str
+    series_name: str
+    season: int
+    episode: int
+    title: str | None
+    air_date: date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["air_date"] = self.air_date.isoformat() if self.air_date else None
+        return out
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def is_queued() -> ColumnElement[bool]:
+    """The episode has an active queue row."""
+    # Literal values (not bound parameters), so SQLite can prove the query implies the partial
+    # index uq_download_queue_active_episode's predicate and look each episode up in it.
+    active = [literal_column(f"'{state}'", String) for state in ACTIVE_STATES]
+    return exists().where(and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(active)))
+
+
+def is_missing(today: date) -> ColumnElement[bool]:
+    """The condition, over ``Episode`` joined to its ``Series``."""
+    return and_(
+        Series.monitored.is_(True),
+        Episode.monitored.is_(True),
+        Episode.at_source.is_(True),
+        Episode.filtered.is_(False),
+        Episode.is_downloaded.is_(False),
+        or_(Episode.air_date.is_(None), Episode.air_date <= today),
+        ~is_queued(),
+    )
+
+
+async def missing_episodes(
+    db: Database, *, series_key: str | None = None, today: date | None = None
+) -> list[MissingEpisode]:
+    """The missing episodes, by series key, season and episode.
+
+    Raises:
+        NotFoundError: ``series_key`` names no series.
+    """
+    query = (
+        select(Episode, Series.key, Series.name)
+        .join(Series, Series.id == Episode.series_id)
+        .where(is_missing(today or today_utc()))
+        .order_by(Series.key, Episode.season, Episode.episode)
+    )
+    async with db.session() as s:
+        if series_key is not None:
+            if await s.scalar(select(Series.id).where(Series.key == series_key)) is None:
+                raise NotFoundError(f"no series with key {series_key!r}")
+            query = query.where(Series.key == series_key)
+        rows = await s.execute(query)
+        return [
+            MissingEpisode(ep.id, key, name, ep.season, ep.episode, ep.title, ep.air_date)
+            for ep, key, name in rows
+        ]
+
+
+async def count_missing(
+    session: AsyncSession, *, series_id: int | None = None, today: date | None = None
+) -> int:
+    """How many episodes are missing, in the library or in one series."""
+    query = (
+        select(func.count())
+        .select_from(Episode)
+        .join(Series, Series.id == Episode.series_id)
+        .where(is_missing(today or today_utc()))
+    )
+    if series_id is not None:
+        query = query.where(Episode.series_id == series_id)
+    return int((await session.execute(query)).scalar_one())
