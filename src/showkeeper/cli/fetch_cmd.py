@@ -20,7 +20,8 @@ from showkeeper.domain.paths import UnsafePathError
 async def _fetch(
     url: str, dest: Path, kind: CandidateKind, settings: Settings, progress: Progress
 ) -> tuple[Path, int, str]:
-    from showkeeper.downloads.engine import TransferProgress, download
+    from showkeeper.downloads.engine import download
+    from showkeeper.downloads.transfer import TransferProgress
     from showkeeper.net import HttpClient
 
     task = progress.add_task(dest.name, total=None, rate="", eta="")

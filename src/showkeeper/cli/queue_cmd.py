@@ -125,13 +125,13 @@ def register(app: typer.Typer) -> None:
         if series is not None:
             result = _run(
                 ctx,
-                lambda c: service.add_series(
+                lambda c: service.enqueue_series(
                     c, series, missing=not all_episodes, priority=priority
                 ),
             )
         else:
             result = _run(
-                ctx, lambda c: service.add_episodes(c, episode_ids or [], priority=priority)
+                ctx, lambda c: service.enqueue_episodes(c, episode_ids or [], priority=priority)
             )
         console.print(
             f"queued {len(result.item_ids)} episode(s); {len(result.already_active)} already queued"
@@ -223,7 +223,7 @@ async def _foreground(
         state = await control.get_state(ctx.db)
         if state != "running":
             raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")
-        await service.add_series(ctx, series_key, missing=missing)
+        await service.enqueue_series(ctx, series_key, missing=missing)
         item_ids = await foreground.active_items_of_series(ctx, series_key)
         if not item_ids:
             console.print(f"nothing to download for {series_key}")

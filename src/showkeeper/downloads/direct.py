@@ -1,80 +1,162 @@
-"""What both kinds of direct download share: the job, Content-Range parsing, errors."""
+"""Direct HTTP downloads into ``<final>.part``: one resumable stream, or ranged
+connections (:mod:`showkeeper.downloads.ranged`) for a large file on a server that
+accepts ranges.
+
+A JSON sidecar ``<final>.part.state`` is written before the ``.part`` exists. It names the
+resource (URL, size, validator), so a ``.part`` is only ever resumed against the same
+resource; a ``.part`` without a matching state is discarded, never spliced onto. A single
+stream resumes from the ``.part``'s size with ``Range: bytes=<size>-`` (and ``If-Range``),
+and starts over when the server ignores it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from showkeeper.downloads.probe import ProbeResult
+from showkeeper.downloads import files
+from showkeeper.downloads.direct_job import (
+    MAX_ATTEMPTS,
+    MULTI_THRESHOLD,
+    STATE_VERSION,
+    DirectJob,
+    RangesIgnored,
+    content_range,
+    status_error,
+)
 from showkeeper.downloads.progress import ProgressMeter
-from showkeeper.downloads.transfer import TransferError
-from showkeeper.net import HttpClient
-from showkeeper.net.errors import HttpStatusError
+from showkeeper.downloads.ranged import download_ranged
+from showkeeper.downloads.retry import backoff_delay, check_cancel, is_transient, sleep_or_cancel
+from showkeeper.downloads.transfer import DiskFullError, TransferCancelled, TransferError
+from showkeeper.net.errors import OutboundError
 
-__all__ = [
-    "MAX_ATTEMPTS",
-    "MULTI_THRESHOLD",
-    "STATE_VERSION",
-    "DirectJob",
-    "RangesIgnored",
-    "content_range",
-    "status_error",
-]
+__all__ = ["MULTI_THRESHOLD", "DirectJob", "download_direct"]
 
-MULTI_THRESHOLD = 16 * 1024 * 1024
-"""Files at least this large may be fetched over several ranged connections."""
-MAX_ATTEMPTS = 6
-"""Consecutive failed attempts (without new bytes) before a connection gives up."""
-STATE_VERSION = 1
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class DirectJob:
-    """One direct download: where from, where to, and how."""
+async def download_direct(job: DirectJob) -> int:
+    """Download ``job.url`` into ``job.part``, resuming what a previous run left.
 
-    client: HttpClient
-    url: str
-    """The candidate URL (redirects are followed again on every request)."""
-    probe: ProbeResult
-    part: Path
-    state: Path
-    headers: dict[str, str]
-    connections: int
-    meter: ProgressMeter
-    cancel: asyncio.Event | None
-    multi_threshold: int = MULTI_THRESHOLD
+    On return the ``.part`` is complete, length-checked and fsynced, and the state file is
+    gone; the caller renames it into place.
 
-    def identity(self) -> dict[str, Any]:
-        return {"url": self.url, "length": self.probe.length, "validator": self.probe.validator()}
+    Returns:
+        The size in bytes.
 
-    def request_headers(self, range_header: str | None) -> dict[str, str]:
-        headers = dict(self.headers)
-        if range_header is not None:
-            headers["Range"] = range_header
-            validator = self.probe.validator()
-            if validator:
-                headers["If-Range"] = validator
-        return headers
+    Raises:
+        TransferError: On a failure (``transient`` when a later attempt may resume).
+        DiskFullError: When the disk is full; the ``.part`` and state are removed.
+        TransferCancelled: When ``job.cancel`` is set; partial data is kept.
+    """
+    with files.disk_errors(job.part, job.part, job.state):
+        saved = files.read_state(job.state)
+        resume = (
+            saved is not None
+            and saved.get("version") == STATE_VERSION
+            and saved.get("identity") == job.identity()
+            and job.part.exists()
+        )
+        if not resume:
+            files.remove_paths(job.part, job.state)
+            saved = None
+        length = job.probe.length
+        use_ranges = (
+            length is not None
+            and length >= job.multi_threshold
+            and job.probe.accepts_ranges
+            and job.connections > 1
+        )
+        if saved is not None:
+            use_ranges = saved.get("mode") == "ranges"
+        if use_ranges and length is not None:
+            try:
+                return await download_ranged(job, length, saved)
+            except RangesIgnored:
+                files.remove_paths(job.part, job.state)
+        return await _single(job, resume=saved is not None and saved.get("mode") == "single")
 
 
-class RangesIgnored(Exception):
-    """The server answered a ranged request with the whole body (or the wrong range)."""
+async def _single(job: DirectJob, *, resume: bool) -> int:
+    if not resume:
+        files.remove_paths(job.part)
+        files.write_state(
+            job.state, {"version": STATE_VERSION, "identity": job.identity(), "mode": "single"}
+        )
+    fd = os.open(job.part, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        attempts = 0
+        while True:
+            check_cancel(job.cancel)
+            offset = os.fstat(fd).st_size
+            try:
+                size = await _stream_once(job, fd, offset)
+            except (TransferError, OutboundError) as exc:
+                if not is_transient(exc) or isinstance(exc, DiskFullError):
+                    raise
+                attempts = 0 if os.fstat(fd).st_size > offset else attempts + 1
+                if attempts >= MAX_ATTEMPTS:
+                    raise TransferError(str(exc), transient=True) from exc
+                await sleep_or_cancel(backoff_delay(attempts), job.cancel)
+                continue
+            await asyncio.to_thread(os.fsync, fd)
+            files.remove_paths(job.state)
+            return size
+    finally:
+        os.close(fd)
 
 
-def content_range(value: str | None) -> tuple[int, int, int | None] | None:
-    """Parse ``Content-Range: bytes first-last/total`` (total None for ``*``)."""
-    match = _CONTENT_RANGE.match(value or "")
-    if match is None:
-        return None
-    total = None if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
+async def _stream_once(job: DirectJob, fd: int, offset: int) -> int:
+    """One GET from ``offset``; returns the final size when the body is complete."""
+    meter = job.meter
+    range_header = f"bytes={offset}-" if offset > 0 else None
+    async with job.client.stream(job.url, headers=job.request_headers(range_header)) as resp:
+        expected: int | None
+        if offset > 0 and resp.status == 416:
+            total = _UNSATISFIED_RANGE.match(resp.headers.get("Content-Range", ""))
+            if total is not None and int(total.group(1)) == offset:
+                return offset  # the previous run had already received everything
+            raise _restart(fd, meter, "the server refused the resume range")
+        if resp.status == 206 and offset > 0:
+            parsed = content_range(resp.headers.get("Content-Range"))
+            if parsed is None or parsed[0] != offset:
+                raise _restart(fd, meter, "the server sent a different range than asked")
+            expected = parsed[2]
+        elif resp.status == 200 or (resp.status == 206 and offset == 0):
+            if offset > 0:
+                # The server ignored Range (or the resource changed): start over.
+                os.ftruncate(fd, 0)
+                offset = 0
+            expected = resp.content_length
+            if resp.status == 206:
+                parsed = content_range(resp.headers.get("Content-Range"))
+                expected = parsed[2] if parsed else None
+        else:
+            raise status_error(resp.status, str(resp.url))
+        meter.set_total(expected)
+        meter.start_at(offset)
+        if expected is not None:
+            files.ensure_free_space(job.part, expected - offset, job.part, job.state)
+        os.lseek(fd, offset, os.SEEK_SET)
+        size = offset
+        cancel = job.cancel
+        writeback = files.Writeback(fd)
+        async for chunk in resp.content.iter_any():
+            os.write(fd, chunk)
+            size += len(chunk)
+            meter.add(len(chunk))
+            writeback.wrote(len(chunk))
+            if cancel is not None and cancel.is_set():
+                raise TransferCancelled("download cancelled")
+    if expected is not None and size != expected:
+        raise TransferError(
+            f"{job.url}: the body ended early ({size} of {expected} bytes)", transient=True
+        )
+    return size
 
 
-def status_error(status: int, url: str) -> TransferError:
-    """A failed response as a TransferError (transient for 429 and 5xx)."""
-    err = HttpStatusError(status, url)
-    return TransferError(str(err), transient=status == 429 or status >= 500)
+def _restart(fd: int, meter: ProgressMeter, why: str) -> TransferError:
+    os.ftruncate(fd, 0)
+    meter.start_at(0)
+    return TransferError(f"{why}; starting over", transient=True)

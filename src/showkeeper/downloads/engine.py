@@ -30,8 +30,8 @@ from showkeeper.config import Settings
 from showkeeper.domain.candidates import Candidate
 from showkeeper.domain.sniff import HEAD_BYTES, is_plausible_media
 from showkeeper.downloads import files
+from showkeeper.downloads.direct import DirectJob, download_direct
 from showkeeper.downloads.hls import HlsJob, download_hls
-from showkeeper.downloads.http import DirectJob, download_direct
 from showkeeper.downloads.probe import ProbeResult, extension_for_type, probe
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.retry import check_cancel, is_transient
@@ -43,22 +43,12 @@ from showkeeper.downloads.transfer import (
     TransferProgress,
     TransferResult,
 )
-from showkeeper.downloads.ytdlp import YtdlpJob, download_ytdlp
+from showkeeper.downloads.ytdlp_download import YtdlpJob, download_ytdlp
 from showkeeper.ffmpeg import find_ffmpeg
 from showkeeper.logging import get_logger
 from showkeeper.net import HttpClient
 
-__all__ = [
-    "ERRORS_LOG_NAME",
-    "AllCandidatesFailed",
-    "DiskFullError",
-    "TransferCancelled",
-    "TransferError",
-    "TransferProgress",
-    "TransferResult",
-    "download",
-    "failure_line",
-]
+__all__ = ["ERRORS_LOG_NAME", "download", "failure_line"]
 
 ERRORS_LOG_NAME = "download_errors.log"
 _REASON_LIMIT = 300

@@ -13,7 +13,7 @@ from showkeeper.downloads.claim import Claim
 from showkeeper.downloads.plan import Plan
 
 if TYPE_CHECKING:
-    from showkeeper.downloads.engine import TransferProgress
+    from showkeeper.downloads.transfer import TransferProgress
 
 StopReason = Literal["cancelled", "stopped", "shutdown", "lost"]
 """cancelled: by a user (partials removed); stopped: queue stopped and shutdown: pool stopping

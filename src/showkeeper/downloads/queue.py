@@ -1,12 +1,11 @@
-"""The DB-backed download queue: enqueue, claim with a lease, heartbeat, release.
+"""The DB-backed download queue: enqueue, heartbeat, release.
 
 Every state change is a conditional UPDATE, so the database decides races: an item is
 claimed by one worker only (``status='queued'`` in the WHERE), a worker only finishes an
 item it still holds (``status='downloading' AND lease_owner=me``), and a cancel therefore
 always wins. Expired leases (a crashed worker) are put back to ``queued`` by the next claim.
 Claiming lives in :mod:`showkeeper.downloads.claim`; finishing, failing, cancelling and
-retrying in :mod:`showkeeper.downloads.finish`. Both are re-exported here, so
-``showkeeper.downloads.queue`` is the one import for callers.
+retrying in :mod:`showkeeper.downloads.finish`: import each from where it lives.
 
 All functions take ``now`` so tests can drive the clock; it defaults to the current time.
 """
@@ -22,19 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, case, exists, literal, null, se
 
 from showkeeper.db import Database
 from showkeeper.domain.queue_rules import url_host
-from showkeeper.downloads.claim import DEFAULT_LEASE_S, Claim, claim_batch, reclaim_expired
-from showkeeper.downloads.finish import (
-    CancelResult,
-    Completion,
-    FailResult,
-    cancel,
-    clear_finished,
-    complete,
-    complete_batch,
-    fail,
-    remove,
-    retry,
-)
+from showkeeper.downloads.claim import DEFAULT_LEASE_S
 from showkeeper.downloads.tables import (
     ACTIVE_WHERE,
     EPISODES,
@@ -50,25 +37,7 @@ from showkeeper.downloads.tables import (
 
 MAX_CASE_HOSTS = 50
 
-__all__ = [
-    "CancelResult",
-    "Claim",
-    "Completion",
-    "EnqueueResult",
-    "FailResult",
-    "cancel",
-    "claim_batch",
-    "clear_finished",
-    "complete",
-    "complete_batch",
-    "enqueue",
-    "fail",
-    "heartbeat",
-    "reclaim_expired",
-    "release",
-    "remove",
-    "retry",
-]
+__all__ = ["EnqueueResult", "enqueue", "heartbeat", "release"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from showkeeper.downloads import files
-from showkeeper.downloads.direct import (
+from showkeeper.downloads.direct_job import (
     MAX_ATTEMPTS,
     STATE_VERSION,
     DirectJob,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.queue_rules import QueueCommand, QueueState
-from showkeeper.downloads import control, queue, views
+from showkeeper.downloads import control, finish, queue, views
 from showkeeper.downloads.tables import EPISODES, chunks, id_in, is_postgres
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.errors import NotFoundError, ShowkeeperError
@@ -33,7 +33,7 @@ def _announce(ctx: AppContext, action: str, **data: Any) -> None:
     ctx.bus.publish("queue_status", action=action, **data)
 
 
-async def add_episodes(
+async def enqueue_episodes(
     ctx: AppContext, episode_ids: Sequence[int], *, priority: int = 0
 ) -> queue.EnqueueResult:
     """Queue episodes by id; an episode already queued or downloading is left as it is.
@@ -70,7 +70,7 @@ async def _enqueue(ctx: AppContext, ids: Sequence[int], priority: int) -> queue.
     return result
 
 
-async def add_series(
+async def enqueue_series(
     ctx: AppContext, series_key: str, *, missing: bool = True, priority: int = 0
 ) -> queue.EnqueueResult:
     """Queue a series' missing episodes (``missing``), or every episode of it not on disk.
@@ -160,7 +160,7 @@ async def remove_item(ctx: AppContext, item_id: int) -> Literal["cancelled", "re
     Raises:
         NotFoundError: no such item.
     """
-    action, cancelled = await queue.remove(ctx.db, item_id)
+    action, cancelled = await finish.remove(ctx.db, item_id)
     if cancelled is not None:
         _announce(ctx, "cancelled", item_ids=[item_id], episode_id=cancelled.episode_id)
     else:
@@ -177,7 +177,7 @@ async def apply(ctx: AppContext, command: QueueCommand) -> QueueState:
 
 async def retry_items(ctx: AppContext, item_ids: Sequence[int] | None = None) -> list[int]:
     """Queue failed items again (all failed ones when no ids are given)."""
-    retried = await queue.retry(ctx.db, item_ids)
+    retried = await finish.retry(ctx.db, item_ids)
     if retried:
         _announce(ctx, "retried", item_ids=retried)
     return retried
@@ -185,7 +185,7 @@ async def retry_items(ctx: AppContext, item_ids: Sequence[int] | None = None) ->
 
 async def clear_completed(ctx: AppContext) -> int:
     """Remove completed and cancelled items from the queue (history keeps them)."""
-    removed = await queue.clear_finished(ctx.db)
+    removed = await finish.clear_finished(ctx.db)
     if removed:
         _announce(ctx, "cleared", item_ids=[], removed=removed)
     return removed

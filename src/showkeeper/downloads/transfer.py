@@ -1,7 +1,4 @@
-"""What one transfer reports and how it fails: progress, result and the error types.
-
-:mod:`showkeeper.downloads.engine` re-exports every name here; callers import them from there.
-"""
+"""What one transfer reports and how it fails: progress, result and the error types."""
 
 from __future__ import annotations
 

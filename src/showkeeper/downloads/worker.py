@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from showkeeper.db.models import Episode, QueueItem
 from showkeeper.domain.queue_rules import claims_allowed, transfers_allowed
-from showkeeper.downloads import control, queue
+from showkeeper.downloads import claim, control, finish, queue
+from showkeeper.downloads.after import after_download
 from showkeeper.downloads.job import Job, make_owner
 from showkeeper.downloads.plan import PlanError, plan_for
 from showkeeper.logging import get_logger
@@ -31,7 +32,7 @@ from showkeeper.net import HttpClient
 
 if TYPE_CHECKING:
     from showkeeper.context import AppContext
-    from showkeeper.downloads.engine import TransferProgress, TransferResult
+    from showkeeper.downloads.transfer import TransferProgress, TransferResult
 
 log = get_logger(__name__)
 
@@ -147,13 +148,13 @@ class WorkerPool:
         if self._closing:
             return
         if not claims_allowed(state):
-            await queue.reclaim_expired(self.ctx.db)  # a crashed worker's items: queued again
+            await claim.reclaim_expired(self.ctx.db)  # a crashed worker's items: queued again
             return
         free = self._limit() - len(self.jobs)
         if free <= 0:
             return
         settings = self.ctx.settings
-        claims = await queue.claim_batch(
+        claims = await claim.claim_batch(
             self.ctx.db,
             owner=self.owner,
             limit=free,
@@ -162,10 +163,10 @@ class WorkerPool:
             per_host_delay_s=settings.download_per_host_delay_s,
             item_ids=self.item_ids,
         )
-        for claim in claims:
-            job = Job(claim)
-            self.jobs[claim.id] = job
-            job.task = asyncio.create_task(self._run(job), name=f"download:{claim.id}")
+        for claimed in claims:
+            job = Job(claimed)
+            self.jobs[claimed.id] = job
+            job.task = asyncio.create_task(self._run(job), name=f"download:{claimed.id}")
         if claims and settings.download_per_host_delay_s > 0:
             self._wake_later(settings.download_per_host_delay_s)
 
@@ -250,12 +251,8 @@ class WorkerPool:
             )
 
     async def _run(self, job: Job) -> None:
-        from showkeeper.downloads.engine import (
-            DiskFullError,
-            TransferCancelled,
-            TransferError,
-            download,
-        )
+        from showkeeper.downloads.engine import download
+        from showkeeper.downloads.transfer import DiskFullError, TransferCancelled, TransferError
 
         settings = self.ctx.settings
         try:
@@ -296,29 +293,10 @@ class WorkerPool:
                 self._wake_later(settings.download_per_host_delay_s)
 
     async def _complete(self, job: Job, result: TransferResult) -> None:
-        assert job.plan is not None
-        file_path = job.plan.relative(result.path)
-        recorded = await queue.complete(
-            self.ctx.db,
-            job.claim.id,
-            owner=self.owner,
-            file_path=file_path,
-            size=result.size,
-            candidate_url=result.candidate.url,
-            track_hosts=self.ctx.settings.download_per_host_delay_s > 0,
-        )
-        if recorded:
-            self._publish(
-                "download_complete",
-                job,
-                file_path=file_path,
-                size=result.size,
-                method=result.method,
-            )
-            self._status("completed", job)
-            return
-        # The item was cancelled (or reclaimed) while the last bytes arrived: the cancel wins.
-        await self._discard_finished_file(job, result)
+        """The steps after a download are listed in showkeeper.downloads.after."""
+        if not await after_download(self.ctx, job, result, owner=self.owner):
+            # The item was cancelled (or reclaimed) while the last bytes arrived: the cancel wins.
+            await self._discard_finished_file(job, result)
 
     async def _discard_finished_file(self, job: Job, result: TransferResult) -> None:
         async with self.ctx.db.session() as s:
@@ -347,7 +325,7 @@ class WorkerPool:
 
     async def _fail(self, job: Job, error: str, *, permanent: bool = False) -> None:
         settings = self.ctx.settings
-        result = await queue.fail(
+        result = await finish.fail(
             self.ctx.db,
             job.claim.id,
             owner=self.owner,

@@ -37,7 +37,7 @@ from showkeeper.library.state import (
     list_issues,
     load_records,
     load_root_issues,
-    load_series,
+    load_series_refs,
     series_by_key,
 )
 from showkeeper.library.sync import Reconciler
@@ -177,7 +177,7 @@ class _Scan:
 
     async def _full(self) -> None:
         async with self.db.session() as s:
-            series = await load_series(s)
+            series = await load_series_refs(s)
             records = await load_records(s)
             linked = await linked_counts(s)
             root_issues = await load_root_issues(s)

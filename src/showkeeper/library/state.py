@@ -33,7 +33,7 @@ class FolderRecord:
     dirs: dict[str, int] = field(default_factory=dict)  # path -> mtime_ns
 
 
-async def load_series(session: AsyncSession) -> dict[str, SeriesRef]:
+async def load_series_refs(session: AsyncSession) -> dict[str, SeriesRef]:
     """Every series by its folder name."""
     rows = await session.execute(select(Series.id, Series.key, Series.folder))
     return {folder: SeriesRef(id_, key, folder) for id_, key, folder in rows}

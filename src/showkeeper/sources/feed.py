@@ -15,7 +15,7 @@ from showkeeper.sources.base import (
     SourceEnv,
 )
 from showkeeper.sources.feed_parse import ParsedFeed, looks_like_feed, parse_feed
-from showkeeper.sources.http import fetch
+from showkeeper.sources.fetching import fetch
 from showkeeper.sources.itunes import search_podcasts
 
 INLINE_PARSE_BYTES = 256 * 1024

@@ -28,7 +28,7 @@ from showkeeper.sources.dirlisting import (
     parse_listing,
 )
 from showkeeper.sources.feed_parse import looks_like_html
-from showkeeper.sources.http import fetch
+from showkeeper.sources.fetching import fetch
 from showkeeper.sources.keys import slug_from_url
 from showkeeper.sources.quality import height_from_name, order_candidates
 

@@ -7,7 +7,7 @@ from typing import Any
 from yarl import URL
 
 from showkeeper.sources.base import SearchResult, SourceEnv, SourceError
-from showkeeper.sources.http import fetch
+from showkeeper.sources.fetching import fetch
 
 MAX_SEARCH_BYTES = 2 * 1024 * 1024
 

@@ -25,8 +25,8 @@ from showkeeper.domain.filters import EpisodeFilter
 from showkeeper.errors import ConflictError, NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.sources.base import NotModified, RemoteEpisode, SeriesRef, Source, SourceEnv
+from showkeeper.sources.fetching import source_env
 from showkeeper.sources.filters import series_filter
-from showkeeper.sources.http import source_env
 from showkeeper.sources.registry import get_source, kinds
 from showkeeper.sources.store import ListingPlan, plan_listing, stored_episodes, write_listing
 

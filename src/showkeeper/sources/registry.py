@@ -22,14 +22,14 @@ from showkeeper.sources.base import (
     SourceError,
     UnknownSourceKindError,
 )
-from showkeeper.sources.http import fetch
+from showkeeper.sources.fetching import fetch
 
 log = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "showkeeper.sources"
 _BUILTIN = {
     "feed": "showkeeper.sources.feed:FeedSource",
-    "ytdlp": "showkeeper.sources.ytdlp:YtDlpSource",
+    "ytdlp": "showkeeper.sources.ytdlp_source:YtDlpSource",
     "httpdir": "showkeeper.sources.httpdir:HttpDirSource",
 }
 

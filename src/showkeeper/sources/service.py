@@ -22,8 +22,8 @@ from showkeeper.errors import ConflictError, NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.net import UnsafeURLError
 from showkeeper.sources.base import NotModified, SearchResult, SeriesInfo, SeriesRef
+from showkeeper.sources.fetching import source_env
 from showkeeper.sources.filters import series_filter, validate_options
-from showkeeper.sources.http import source_env
 from showkeeper.sources.keys import (
     InvalidKeyError,
     check_key,
@@ -34,7 +34,7 @@ from showkeeper.sources.keys import (
 )
 from showkeeper.sources.refresh import RefreshSummary, refresh_all, refresh_series
 from showkeeper.sources.registry import detect_kind, get_source, kinds
-from showkeeper.sources.store import get_series, plan_listing, stored_episodes, write_listing
+from showkeeper.sources.store import plan_listing, series_row, stored_episodes, write_listing
 
 log = get_logger(__name__)
 
@@ -168,7 +168,7 @@ async def load_series(ctx: AppContext, key: str) -> Series:
         ShowkeeperError: the source failed (the series is then ``failed`` with the message).
     """
     async with ctx.db.session() as s:
-        row = await get_series(s, key)
+        row = await series_row(s, key)
     if row is None or row.source_url is None:
         raise NotFoundError(f"no series with key {key!r} and a source")
     try:
@@ -226,7 +226,7 @@ async def _load(ctx: AppContext, row: Series) -> Series:
                 updated_at=now,
             )
         )
-        saved = await get_series(s, key)
+        saved = await series_row(s, key)
     _publish(ctx, key, COMPLETED, name=info.title, episodes=len(plan.rows))
     assert saved is not None
     return saved
@@ -292,7 +292,7 @@ async def retry_series(ctx: AppContext, key: str, *, background: bool = True) ->
         ConflictError: the series is not failed (loading or already loaded).
     """
     async with ctx.db.write() as s:
-        row = await get_series(s, key)
+        row = await series_row(s, key)
         if row is None:
             raise NotFoundError(f"no series with key {key!r}")
         if row.loading_status != FAILED:

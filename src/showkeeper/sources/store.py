@@ -221,6 +221,6 @@ async def episode_count(session: AsyncSession, series_id: int) -> int:
     return int(count or 0)
 
 
-async def get_series(session: AsyncSession, key: str) -> Series | None:
+async def series_row(session: AsyncSession, key: str) -> Series | None:
     result: Series | None = await session.scalar(select(Series).where(Series.key == key))
     return result

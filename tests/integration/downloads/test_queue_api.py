@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from showkeeper.db import Database
 from showkeeper.db.models import Episode, SystemSetting
-from showkeeper.downloads import control, queue
+from showkeeper.downloads import claim, control, finish
 from tests.integration.downloads.queue_support import add_series
 
 
@@ -91,11 +91,13 @@ async def test_add_a_series_missing_episodes(api, ctx_of) -> None:
 async def test_delete_cancels_active_then_removes_finished(api, ctx_of) -> None:
     ids = await add_series(ctx_of.db, "show", [(1, 1, cand(1)), (1, 2, cand(2))])
     items = (await api.post("/api/queue/add", json={"episode_ids": ids})).json()["item_ids"]
-    [claim] = await queue.claim_batch(ctx_of.db, owner="elsewhere", limit=1)
-    assert claim.id == items[0]
+    [claimed] = await claim.claim_batch(ctx_of.db, owner="elsewhere", limit=1)
+    assert claimed.id == items[0]
     first = await api.delete(f"/api/queue/{items[0]}")
     assert first.json() == {"id": items[0], "action": "cancelled"}
-    assert not await queue.complete(ctx_of.db, claim.id, owner="elsewhere", file_path="x", size=1)
+    assert not await finish.complete(
+        ctx_of.db, claimed.id, owner="elsewhere", file_path="x", size=1
+    )
     second = await api.delete(f"/api/queue/{items[0]}")
     assert second.json() == {"id": items[0], "action": "removed"}
     gone = await api.delete(f"/api/queue/{items[0]}")
@@ -131,10 +133,10 @@ async def test_state_commands_persist(api, ctx_of, settings) -> None:
 async def test_retry_and_clear(api, ctx_of) -> None:
     ids = await add_series(ctx_of.db, "show", [(1, n, cand(n)) for n in range(1, 4)])
     items = (await api.post("/api/queue/add", json={"episode_ids": ids})).json()["item_ids"]
-    claims = await queue.claim_batch(ctx_of.db, owner="w", limit=3)
-    await queue.complete(ctx_of.db, claims[0].id, owner="w", file_path="a.mp4", size=3)
-    for claim in claims[1:]:
-        await queue.fail(ctx_of.db, claim.id, owner="w", error="boom", permanent=True)
+    claims = await claim.claim_batch(ctx_of.db, owner="w", limit=3)
+    await finish.complete(ctx_of.db, claims[0].id, owner="w", file_path="a.mp4", size=3)
+    for claimed in claims[1:]:
+        await finish.fail(ctx_of.db, claimed.id, owner="w", error="boom", permanent=True)
     status = (await api.get("/api/queue/status")).json()
     assert status["counts"]["failed"] == 2 and status["counts"]["completed"] == 1
     assert {i["last_error"] for i in status["failed"]} == {"boom"}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from showkeeper.db import Database
 from showkeeper.db.migrate import upgrade
 from showkeeper.db.models import QueueItem
-from showkeeper.downloads import queue
+from showkeeper.downloads import claim, finish, queue
 from tests.integration.downloads.queue_support import add_series
 from tests.pg import fresh_pg_database, needs_pg
 
@@ -45,12 +45,12 @@ async def drain(url: str, owner: str, start: asyncio.Barrier) -> list[int]:
         await db.check()  # connected before the race starts
         await start.wait()
         while True:
-            claims = await queue.claim_batch(db, owner=owner, limit=7)
+            claims = await claim.claim_batch(db, owner=owner, limit=7)
             if not claims:
                 return got
             got.extend(c.id for c in claims)
-            done = [queue.Completion(c.id, f"f{c.id}", 1) for c in claims]
-            assert len(await queue.complete_batch(db, done, owner=owner)) == len(claims)
+            done = [finish.Completion(c.id, f"f{c.id}", 1) for c in claims]
+            assert len(await finish.complete_batch(db, done, owner=owner)) == len(claims)
     finally:
         await db.dispose()
 
@@ -67,7 +67,7 @@ async def check_no_double_claims(url: str) -> None:
 async def hold_one_per_host(url: str, owner: str) -> list[str | None]:
     db = Database(url, pool_size=2)
     try:
-        claims = await queue.claim_batch(db, owner=owner, limit=10, per_host_limit=1)
+        claims = await claim.claim_batch(db, owner=owner, limit=10, per_host_limit=1)
         return [c.source_host for c in claims]
     finally:
         await db.dispose()
@@ -85,12 +85,12 @@ async def check_expired_leases_are_reclaimed(url: str) -> None:
     db = Database(url)
     try:
         now = datetime.now(UTC)
-        first = await queue.claim_batch(db, owner="dead", limit=5, lease_s=10, now=now)
-        assert not await queue.claim_batch(
+        first = await claim.claim_batch(db, owner="dead", limit=5, lease_s=10, now=now)
+        assert not await claim.claim_batch(
             db, owner="alive", limit=5, item_ids=[c.id for c in first], now=now
         )
         later = now + timedelta(seconds=11)
-        again = await queue.claim_batch(
+        again = await claim.claim_batch(
             db, owner="alive", limit=5, item_ids=[c.id for c in first], now=later
         )
         assert sorted(c.id for c in again) == sorted(c.id for c in first)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from showkeeper.cli import app as cli
 from showkeeper.config import load_settings
 from showkeeper.context import open_context
-from showkeeper.downloads import queue
+from showkeeper.downloads import claim, finish
 from tests.integration.downloads.queue_support import add_series
 
 runner = CliRunner()
@@ -86,12 +86,12 @@ def test_pause_resume_retry_clear(data) -> None:
     ids = seed(data)
     run(data, "queue", "add", *map(str, ids))
 
-    async def finish(db):
-        claims = await queue.claim_batch(db, owner="w", limit=3)
-        await queue.complete(db, claims[0].id, owner="w", file_path="a.mp4", size=1)
-        await queue.fail(db, claims[1].id, owner="w", error="gone", permanent=True)
+    async def finish_two(db):
+        claims = await claim.claim_batch(db, owner="w", limit=3)
+        await finish.complete(db, claims[0].id, owner="w", file_path="a.mp4", size=1)
+        await finish.fail(db, claims[1].id, owner="w", error="gone", permanent=True)
 
-    with_db(data, finish)
+    with_db(data, finish_two)
     assert "queue is paused" in run(data, "queue", "pause").output
     assert listing(data)["state"] == "paused"
     assert "queue is running" in run(data, "queue", "resume").output

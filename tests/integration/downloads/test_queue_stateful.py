@@ -37,7 +37,7 @@ from showkeeper.db.models import (
     Series,
 )
 from showkeeper.domain.queue_rules import retry_delay_s
-from showkeeper.downloads import queue
+from showkeeper.downloads import claim, finish, queue
 
 EPISODES = 4
 WORKERS = ("w1", "w2", "w3")
@@ -123,7 +123,7 @@ class QueueMachine(RuleBasedStateMachine):
     def claim(self, worker: str, limit: int) -> None:
         claimable = self.claimable()
         claims = self.run(
-            queue.claim_batch(self.db, owner=worker, limit=limit, lease_s=LEASE_S, now=self.now)
+            claim.claim_batch(self.db, owner=worker, limit=limit, lease_s=LEASE_S, now=self.now)
         )
         got = {c.id for c in claims}
         assert got <= claimable, "claimed an item that was not claimable"
@@ -175,7 +175,7 @@ class QueueMachine(RuleBasedStateMachine):
         item_id = data.draw(st.sampled_from(sorted(self.belief[worker])))
         expected = self.holds(worker, item_id)
         done = self.run(
-            queue.complete(
+            finish.complete(
                 self.db, item_id, owner=worker, file_path=f"f{item_id}.mp4", size=1, now=self.now
             )
         )
@@ -193,7 +193,7 @@ class QueueMachine(RuleBasedStateMachine):
         item_id = data.draw(st.sampled_from(sorted(self.belief[worker])))
         expected_held = self.holds(worker, item_id)
         result = self.run(
-            queue.fail(
+            finish.fail(
                 self.db,
                 item_id,
                 owner=worker,
@@ -226,7 +226,7 @@ class QueueMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject) -> None:
         item_id = data.draw(st.sampled_from(sorted(self.items)))
         item = self.items[item_id]
-        result = self.run(queue.cancel(self.db, item_id, now=self.now))
+        result = self.run(finish.cancel(self.db, item_id, now=self.now))
         assert result.previous == item.status
         assert result.cancelled == (item.status in ("queued", "downloading"))
         if result.cancelled:
@@ -236,7 +236,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(i.status == "failed" for i in self.items.values()))
     @rule()
     def retry(self) -> None:
-        retried = self.run(queue.retry(self.db, now=self.now))
+        retried = self.run(finish.retry(self.db, now=self.now))
         expected = set()
         for episode in {i.episode for i in self.items.values()}:
             if self.active_episode(episode) is not None:

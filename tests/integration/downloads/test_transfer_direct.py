@@ -14,12 +14,8 @@ import pytest
 from showkeeper.config import Settings
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads import files
-from showkeeper.downloads.engine import (
-    AllCandidatesFailed,
-    TransferCancelled,
-    TransferProgress,
-    download,
-)
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed, TransferCancelled, TransferProgress
 from tests.integration.downloads.servers import Resource, fetch_argv, fetch_env
 
 MiB = 1024 * 1024

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from showkeeper.domain.candidates import Candidate
-from showkeeper.downloads.engine import DiskFullError, download
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import DiskFullError
 from tests.integration.downloads.servers import (
     Resource,
     fetch_argv,

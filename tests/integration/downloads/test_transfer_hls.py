@@ -11,12 +11,8 @@ import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads import files
-from showkeeper.downloads.engine import (
-    AllCandidatesFailed,
-    TransferCancelled,
-    TransferProgress,
-    download,
-)
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed, TransferCancelled, TransferProgress
 from showkeeper.ffmpeg import ffmpeg_exe
 from tests.integration.downloads.servers import (
     MediaServer,

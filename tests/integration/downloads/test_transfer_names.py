@@ -10,7 +10,8 @@ import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.domain.paths import ALLOWED_EXTENSIONS
-from showkeeper.downloads.engine import AllCandidatesFailed, download
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed
 from tests.integration.downloads.servers import Resource, make_media
 
 BAD_SUFFIXES = (".exe", ".desktop", ".flv", ".unknown_video")

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from showkeeper.domain.candidates import Candidate
-from showkeeper.downloads.engine import AllCandidatesFailed, download
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed
 from tests.integration.downloads.servers import Resource
 
 HTML = b"<html><head><title>Episode 2</title></head><body>No video here.</body></html>"

@@ -7,7 +7,8 @@ import os
 import pytest
 
 from showkeeper.domain.candidates import Candidate
-from showkeeper.downloads.engine import AllCandidatesFailed, download
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed
 from tests.integration.downloads.servers import Resource
 
 DESKTOP = b"[Desktop Entry]\nType=Application\nName=Episode 1\nExec=sh -c 'id'\n"

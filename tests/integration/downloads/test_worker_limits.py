@@ -43,7 +43,7 @@ async def test_per_host_limit_and_delay_are_honoured_and_hosts_run_in_parallel(c
             (1, n, [{"url": (one if n <= 3 else two).add(f"/e{n}.mp4", body)}]) for n in range(1, 7)
         ]
         ids = await add_series(ctx.db, "two-hosts", episodes)
-        result = await service.add_episodes(ctx, ids)
+        result = await service.enqueue_episodes(ctx, ids)
         final = await foreground.run_until_finished(ctx, result.item_ids)
     assert set(final.values()) == {"completed"}
 
@@ -107,7 +107,7 @@ async def test_a_full_disk_fails_that_item_and_the_next_one_downloads(ctx, small
             ],
         )
         events = ctx.bus.subscribe(types={"download_failed", "download_complete"})
-        result = await service.add_episodes(ctx, ids)
+        result = await service.enqueue_episodes(ctx, ids)
         final = await foreground.run_until_finished(ctx, result.item_ids, concurrency=1)
     assert final == {result.item_ids[0]: "failed", result.item_ids[1]: "completed"}
     async with ctx.db.session() as s:

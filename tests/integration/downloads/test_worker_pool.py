@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from showkeeper.db.models import DownloadHistory, Episode, QueueItem
-from showkeeper.downloads import foreground, queue, service
+from showkeeper.downloads import claim, finish, foreground, queue, service
 from showkeeper.downloads.worker import WorkerPool
 from tests.integration.downloads.queue_support import TimedServer, add_series, wait_until
 
@@ -54,7 +54,7 @@ async def test_downloads_land_in_the_library_and_are_recorded(ctx, server, libra
         year=2020,
     )
     events = ctx.bus.subscribe()
-    result = await service.add_episodes(ctx, [*episodes, episodes[0]])
+    result = await service.enqueue_episodes(ctx, [*episodes, episodes[0]])
     assert len(result.item_ids) == 2  # the same episode twice in one call is one item
     final = await foreground.run_until_finished(ctx, result.item_ids)
     assert set(final.values()) == {"completed"}
@@ -95,7 +95,7 @@ async def test_failures_back_off_then_fail_with_the_error_line(ctx, server):
         ctx.db, "gone", [(1, 1, [{"url": server.add("/x", b"")[:-2] + "/missing.mp4"}])]
     )
     events = ctx.bus.subscribe(types={"download_failed", "queue_status"})
-    result = await service.add_episodes(ctx, episodes)
+    result = await service.enqueue_episodes(ctx, episodes)
     final = await foreground.run_until_finished(ctx, result.item_ids)
     assert list(final.values()) == ["failed"]
     [item] = await item_rows(ctx)
@@ -116,7 +116,7 @@ async def test_failures_back_off_then_fail_with_the_error_line(ctx, server):
 
 async def test_an_item_without_candidates_fails_at_once(ctx):
     episodes = await add_series(ctx.db, "empty", [(1, 1, [])])
-    result = await service.add_episodes(ctx, episodes)
+    result = await service.enqueue_episodes(ctx, episodes)
     final = await foreground.run_until_finished(ctx, result.item_ids)
     assert list(final.values()) == ["failed"]
     [item] = await item_rows(ctx)
@@ -128,7 +128,7 @@ async def test_a_cancel_during_the_transfer_wins(ctx, server, library_dir):
     server.rate = 200 * KiB
     url = server.add("/slow.mp4", os.urandom(2000 * KiB))
     episodes = await add_series(ctx.db, "slow", [(1, 1, [{"url": url}])])
-    result = await service.add_episodes(ctx, episodes)
+    result = await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
     await pool.start()
     try:
@@ -152,7 +152,7 @@ async def test_pause_stop_and_start(ctx, server, library_dir):
     body = os.urandom(1200 * KiB)
     episodes = await add_series(ctx.db, "p", [(1, 1, [{"url": server.add("/p.mp4", body)}])])
     await service.apply(ctx, "pause")
-    result = await service.add_episodes(ctx, episodes)
+    result = await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
     await pool.start()
     try:
@@ -181,7 +181,7 @@ async def test_shutdown_gives_items_back(ctx, server):
     episodes = await add_series(
         ctx.db, "s", [(1, 1, [{"url": server.add("/s.mp4", os.urandom(1000 * KiB))}])]
     )
-    await service.add_episodes(ctx, episodes)
+    await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
     await pool.start()
     await wait_until(lambda: _sent_some(server, "/s.mp4"))
@@ -211,7 +211,7 @@ async def test_heartbeat_stores_progress_and_renews_the_lease(ctx, server, setti
     episodes = await add_series(
         ctx.db, "hb", [(1, 1, [{"url": server.add("/hb.mp4", os.urandom(500 * KiB))}])]
     )
-    result = await service.add_episodes(ctx, episodes)
+    result = await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
     await pool.start()
     try:
@@ -234,18 +234,18 @@ async def test_finish_is_refused_after_a_cancel(ctx):
     """The finishing UPDATE is conditional: a cancelled item never turns completed or failed."""
     episodes = await add_series(ctx.db, "race", [(1, 1, []), (1, 2, [])])
     await queue.enqueue(ctx.db, episodes)
-    claims = await queue.claim_batch(ctx.db, owner="me", limit=2)
-    for claim in claims:
-        await queue.cancel(ctx.db, claim.id)
-    assert not await queue.complete(ctx.db, claims[0].id, owner="me", file_path="x", size=1)
-    assert (await queue.fail(ctx.db, claims[1].id, owner="me", error="e")).outcome == "lost"
+    claims = await claim.claim_batch(ctx.db, owner="me", limit=2)
+    for claimed in claims:
+        await finish.cancel(ctx.db, claimed.id)
+    assert not await finish.complete(ctx.db, claims[0].id, owner="me", file_path="x", size=1)
+    assert (await finish.fail(ctx.db, claims[1].id, owner="me", error="e")).outcome == "lost"
     assert [i.status for i in await item_rows(ctx)] == ["cancelled", "cancelled"]
 
 
 async def test_a_paused_pool_still_requeues_a_crashed_workers_items(ctx):
     episodes = await add_series(ctx.db, "crashed", [(1, 1, [])])
     [item_id] = (await queue.enqueue(ctx.db, episodes)).item_ids
-    [claim] = await queue.claim_batch(ctx.db, owner="dead-worker", limit=1, lease_s=0.2)
+    [claimed] = await claim.claim_batch(ctx.db, owner="dead-worker", limit=1, lease_s=0.2)
     await service.apply(ctx, "pause")
     pool = WorkerPool(ctx, poll_interval_s=0.1)
     await pool.start()
@@ -254,4 +254,4 @@ async def test_a_paused_pool_still_requeues_a_crashed_workers_items(ctx):
     finally:
         await pool.stop()
     [item] = await item_rows(ctx)
-    assert (item.id, item.lease_owner, item.attempts) == (claim.id, None, 0)
+    assert (item.id, item.lease_owner, item.attempts) == (claimed.id, None, 0)

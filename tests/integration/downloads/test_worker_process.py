@@ -68,7 +68,7 @@ async def test_kill_9_mid_download_then_another_worker_finishes_it_once(ctx, lib
     body = os.urandom(1500 * KiB)
     async with TimedServer(rate=150 * KiB) as server:
         ids = await add_series(ctx.db, "crash", [(1, 1, [{"url": server.add("/c.mp4", body)}])])
-        [item_id] = (await service.add_episodes(ctx, ids)).item_ids
+        [item_id] = (await service.enqueue_episodes(ctx, ids)).item_ids
         proc = await start_worker(ctx.settings)
         try:
             await wait_until(lambda: downloading_in(ctx, server, "/c.mp4", proc), timeout=30)
@@ -100,7 +100,7 @@ async def test_sigterm_releases_the_lease_and_exits_cleanly(ctx, library_dir):
     async with TimedServer(rate=100 * KiB) as server:
         url = server.add("/t.mp4", os.urandom(2000 * KiB))
         ids = await add_series(ctx.db, "term", [(1, 1, [{"url": url}])])
-        await service.add_episodes(ctx, ids)
+        await service.enqueue_episodes(ctx, ids)
         proc = await start_worker(ctx.settings)
         try:
             await wait_until(lambda: downloading_in(ctx, server, "/t.mp4", proc), timeout=30)

@@ -11,7 +11,7 @@ from showkeeper.db.models import Episode
 from showkeeper.library.results import ScanStats
 from showkeeper.library.scanner import FolderScan, Issue
 from showkeeper.library.service import library_issues, run_scan
-from showkeeper.library.state import load_records, load_series
+from showkeeper.library.state import load_records, load_series_refs
 from showkeeper.library.sync import Reconciler
 from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes, on_disk
@@ -159,7 +159,7 @@ async def test_files_behind_an_unreadable_folder_are_kept(
     await two_series(ctx, library_dir)
     await run_scan(ctx)
     async with ctx.db.session() as s:
-        series = await load_series(s)
+        series = await load_series_refs(s)
         records = (await load_records(s, ["Alpha"]))["Alpha"].dirs
     scan = FolderScan(
         "Alpha",

@@ -85,7 +85,7 @@ async def test_plugin_source_is_found_and_used(demo_plugin: None, ctx: AppContex
 
 
 async def test_unknown_kind(ctx: AppContext) -> None:
-    from showkeeper.sources.http import source_env
+    from showkeeper.sources.fetching import source_env
 
     async with source_env(ctx.settings) as env:
         with pytest.raises(

@@ -63,11 +63,11 @@ async def get_status(
 async def add(body: AddIn, ctx: CtxDep) -> AddOut:
     """Queue episodes by id, or a series' missing episodes."""
     if body.series_key is not None:
-        result = await service.add_series(
+        result = await service.enqueue_series(
             ctx, body.series_key, missing=body.missing, priority=body.priority
         )
     else:
-        result = await service.add_episodes(ctx, body.episode_ids or [], priority=body.priority)
+        result = await service.enqueue_episodes(ctx, body.episode_ids or [], priority=body.priority)
     return AddOut(
         added=len(result.item_ids),
         item_ids=result.item_ids,

@@ -42,7 +42,7 @@ def _accepted(key: str, status: str) -> dict[str, Any]:
 
 
 @router.post("/api/series", status_code=202)
-async def add_series(body: AddSeries, ctx: CtxDep) -> dict[str, Any]:
+async def create_series(body: AddSeries, ctx: CtxDep) -> dict[str, Any]:
     """Add a series from a source URL; it loads in the background (202)."""
     row = await service.start_add(ctx, body.url, kind=body.kind, options=body.options, key=body.key)
     return _accepted(row.key, row.loading_status)

@@ -22,7 +22,7 @@ from showkeeper.downloads.transfer import TransferCancelled, TransferError
 
 __all__ = ["YtdlpJob", "YtdlpOutput", "download_ytdlp"]
 
-_log = logging.getLogger("showkeeper.downloads.ytdlp")
+_log = logging.getLogger("showkeeper.downloads.ytdlp_download")
 _OUTPUT_STEM = "media"
 
 
