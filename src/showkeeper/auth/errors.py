@@ -12,12 +12,6 @@ class AuthError(ShowkeeperError):
     headers = {"WWW-Authenticate": "Bearer"}
 
 
-class ForbiddenError(ShowkeeperError):
-    """Authenticated or not, this request is refused (CSRF, origin, setup state)."""
-
-    status_code = 403
-
-
 class WeakPasswordError(ShowkeeperError):
     status_code = 400
 

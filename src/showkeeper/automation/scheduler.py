@@ -186,10 +186,6 @@ class Scheduler:
         try:
             await self.jobs.get(job)(self.ctx)
             state.last_status, state.last_error = "ok", None
-        except ImportError as exc:
-            ok = False
-            state.last_status = "failed"
-            state.last_error = f"{job} is not available in this build ({exc.name})"
         except Exception as exc:
             ok = False
             state.last_status, state.last_error = "failed", str(exc)[:500] or type(exc).__name__

@@ -37,9 +37,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# Queue states; an item is "active" while queued or downloading.
-ACTIVE_STATES = ("queued", "downloading")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -1,7 +1,14 @@
-"""The download queue's rules: states, transitions, retry backoff, global state, host limits.
+"""The download queue's rules: states, retry backoff, global state, host limits.
 
-Pure code: the database layer (downloads/queue.py) applies these rules in conditional
-UPDATEs, and the tests check them without a database or a clock.
+Pure code, applied by the database layer: downloads/claim.py (host budgets, which items a
+claim picks), downloads/finish.py (retry or fail, what "clear" removes), downloads/control.py
+(pause, stop, resume) and the worker pool (whether claims and transfers may run). The
+tests check them without a database or a clock.
+
+An item goes queued -> downloading (claim) -> completed | failed | cancelled; downloading
+-> queued when a retry is scheduled, a lease is released (stop) or expires (crash);
+failed -> queued (retry). Each move is one conditional UPDATE whose WHERE names the states
+it may come from, so the database decides races.
 """
 
 from __future__ import annotations
@@ -25,27 +32,11 @@ STATUSES: Final[tuple[ItemStatus, ...]] = (
 )
 ACTIVE: Final[frozenset[str]] = frozenset({"queued", "downloading"})
 """An episode has at most one item in these states."""
-FINISHED: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled"})
 CLEARABLE: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """What "clear completed" removes: finished items with nothing left to do."""
 
-# queued -> downloading (claim) -> completed | failed | cancelled; downloading -> queued when a
-# retry is scheduled, a lease is released (stop) or expires (crash); failed -> queued (retry).
-TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    "queued": frozenset({"downloading", "cancelled"}),
-    "downloading": frozenset({"queued", "completed", "failed", "cancelled"}),
-    "failed": frozenset({"queued"}),
-    "completed": frozenset(),
-    "cancelled": frozenset(),
-}
-
 QUEUE_STATES: Final[tuple[QueueState, ...]] = ("running", "paused", "stopped")
 DEFAULT_STATE: Final[QueueState] = "running"
-
-
-def can_transition(old: str, new: str) -> bool:
-    """Whether an item may move from status ``old`` to ``new``."""
-    return new in TRANSITIONS.get(old, frozenset())
 
 
 def apply_command(state: QueueState, command: QueueCommand) -> QueueState:

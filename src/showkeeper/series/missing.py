@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, String, and_, exists, func, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
-from showkeeper.db.models import ACTIVE_STATES, Episode, QueueItem, Series
+from showkeeper.db.models import Episode, QueueItem, Series
+from showkeeper.domain.queue_rules import ACTIVE, STATUSES
 from showkeeper.errors import NotFoundError
 
 
@@ -48,9 +49,10 @@ def today_utc() -> date:
 
 def is_queued() -> ColumnElement[bool]:
     """The episode has an active queue row."""
-    # Literal values (not bound parameters), so SQLite can prove the query implies the partial
-    # index uq_download_queue_active_episode's predicate and look each episode up in it.
-    active = [literal_column(f"'{state}'", String) for state in ACTIVE_STATES]
+    # Literal values (not bound parameters) in the index's order ('queued', 'downloading'), so
+    # SQLite can prove the query implies the partial index uq_download_queue_active_episode's
+    # predicate and look each episode up in it.
+    active = [literal_column(f"'{state}'", String) for state in STATUSES if state in ACTIVE]
     return exists().where(and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(active)))
 
 
