@@ -1,4 +1,4 @@
-"""The queue's pure rules: transitions, commands, backoff, host budgets, URL hosts."""
+"""The queue's pure rules: commands, backoff, host budgets, URL hosts."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,13 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from showkeeper.domain.queue_rules import (
-    ACTIVE,
-    FINISHED,
-    STATUSES,
     HostBudget,
     after_failure,
     apply_command,
-    can_transition,
     claims_allowed,
     host_budget,
     host_open,
@@ -25,19 +21,6 @@ from showkeeper.domain.queue_rules import (
 )
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def test_state_machine_edges() -> None:
-    assert can_transition("queued", "downloading")
-    assert can_transition("downloading", "completed")
-    assert can_transition("downloading", "queued")  # retry backoff, release, lease expiry
-    assert can_transition("failed", "queued")  # retry
-    assert not can_transition("completed", "queued")
-    assert not can_transition("cancelled", "completed")  # cancel wins
-    assert not can_transition("queued", "completed")
-    for status in FINISHED - {"failed"}:
-        assert not any(can_transition(status, other) for other in STATUSES)
-    assert set(STATUSES) == ACTIVE | FINISHED
 
 
 @pytest.mark.parametrize(
