@@ -183,7 +183,7 @@ async def test_manual_trigger_refuses_a_second_concurrent_run(ctx: Any) -> None:
     assert not s.running("rescan")
 
 
-async def test_missing_entry_point_is_recorded_not_raised(ctx: Any) -> None:
+async def test_a_failing_job_is_recorded_not_raised(ctx: Any) -> None:
     async def absent(_ctx: Any) -> None:
         from showkeeper import no_such_feature  # type: ignore[attr-defined]  # noqa: F401
 
@@ -192,7 +192,7 @@ async def test_missing_entry_point_is_recorded_not_raised(ctx: Any) -> None:
     await s.load()
     await s.trigger("rescan")
     assert s.states["rescan"].last_status == "failed"
-    assert "not available" in (s.states["rescan"].last_error or "")
+    assert "no_such_feature" in (s.states["rescan"].last_error or "")
 
 
 async def test_the_service_loop_runs_jobs_when_the_clock_reaches_them(ctx: Any) -> None:
