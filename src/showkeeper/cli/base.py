@@ -1,30 +1,56 @@
-"""Shared CLI pieces: the Typer app, consoles, settings loading and error handling."""
+"""Shared CLI pieces: the Typer app, consoles, settings loading and error handling.
+
+Start-up time matters (`showkeeper --help` should feel instant): command modules import
+only typer and the standard library at module level; everything else (settings, the
+database, rich's widgets, the engine) is imported inside the command that uses it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 from showkeeper import __version__
-from showkeeper.config import Settings, load_settings
 from showkeeper.errors import ShowkeeperError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from showkeeper.config import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs start-up time)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+console: Any = _LazyConsole(stderr=False)
+err_console: Any = _LazyConsole(stderr=True)
 
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"showkeeper {__version__}")
+        print(f"showkeeper {__version__}")
         raise typer.Exit()
 
 
@@ -51,6 +77,8 @@ def _root(
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
+    from showkeeper.config import load_settings
+
     obj = ctx.find_root().obj or {}
     if obj.get("data_dir") is not None:
         overrides.setdefault("data_dir", obj["data_dir"])
@@ -78,4 +106,6 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     return asyncio.run(coro)

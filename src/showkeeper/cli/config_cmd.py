@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from showkeeper.cli.base import console, fail, handle_errors, settings_from
-from showkeeper.config import Settings, public_view
-from showkeeper.config_store import ConfigStore
+
+if TYPE_CHECKING:
+    from showkeeper.config import Settings
+    from showkeeper.config_store import ConfigStore
 
 
 def _parse_value(raw: str) -> Any:
@@ -22,6 +23,8 @@ def _parse_value(raw: str) -> Any:
 
 
 def _store(settings: Settings) -> ConfigStore:
+    from showkeeper.config_store import ConfigStore
+
     return ConfigStore(settings.data_dir, keep=settings.config_backups_keep)
 
 
@@ -36,6 +39,10 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Print the effective settings (secrets masked)."""
+        from rich.table import Table
+
+        from showkeeper.config import public_view
+
         view = public_view(settings_from(ctx))
         if as_json:
             console.print_json(json.dumps(view))
@@ -49,6 +56,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def set_(ctx: typer.Context, key: str, value: str) -> None:
         """Set KEY to VALUE in config.json (validated; the old file is backed up)."""
+        from showkeeper.config import Settings
+
         if key not in Settings.model_fields:
             raise fail(f"unknown setting {key!r}; see `showkeeper config show`")
         if key == "data_dir":
@@ -77,6 +86,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def backups(ctx: typer.Context) -> None:
         """List config.json backups, newest first."""
+        from rich.table import Table
+
         found = _store(_restore_settings(ctx)).list_backups()
         if not found:
             console.print("no backups yet")
@@ -98,7 +109,7 @@ def register(app: typer.Typer) -> None:
 
 def _restore_settings(ctx: typer.Context) -> Settings:
     """Restore must work when config.json itself is broken, so it ignores that file."""
-    from showkeeper.config import _bootstrap_data_dir
+    from showkeeper.config import Settings, _bootstrap_data_dir
 
     obj = ctx.find_root().obj or {}
     data_dir = obj.get("data_dir") or _bootstrap_data_dir(".env")

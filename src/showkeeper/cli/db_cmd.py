@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from showkeeper.cli.base import console, handle_errors, run_async, settings_from
-from showkeeper.context import ensure_writable_dir
-from showkeeper.db import Database
-from showkeeper.db.migrate import upgrade
 
 
 async def _upgrade(url: str) -> set[str]:
+    from showkeeper.db import Database
+    from showkeeper.db.migrate import upgrade
+
     db = Database(url)
     try:
         await db.check()
@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def db_upgrade(ctx: typer.Context) -> None:
         """Apply all database migrations (start-up does this too)."""
+        from showkeeper.context import ensure_writable_dir
+
         settings = settings_from(ctx)
         if settings.is_sqlite:
             ensure_writable_dir(settings.data_dir, "data_dir")

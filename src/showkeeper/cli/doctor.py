@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.table import Table
 
 from showkeeper.cli.base import console, handle_errors, run_async, settings_from
-from showkeeper.config import Settings
-from showkeeper.db import Database
-from showkeeper.ffmpeg import find_ffmpeg
-from showkeeper.health import (
-    Check,
-    check_database,
-    check_disk,
-    check_ffmpeg,
-    check_library,
-    overall,
-)
+
+if TYPE_CHECKING:
+    from showkeeper.config import Settings
+    from showkeeper.health import Check
 
 _STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
 
 
 async def _checks(settings: Settings) -> list[Check]:
+    from showkeeper.db import Database
+    from showkeeper.health import check_database, check_disk, check_ffmpeg, check_library
+
     db = Database(settings.database_url)
     try:
         return [
@@ -41,6 +38,11 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def doctor(ctx: typer.Context) -> None:
         """Check database, ffmpeg (and which binary), library folder and disk."""
+        from rich.table import Table
+
+        from showkeeper.ffmpeg import find_ffmpeg
+        from showkeeper.health import overall
+
         checks = run_async(_checks(settings_from(ctx)))
         table = Table("check", "status", "detail")
         for c in checks:

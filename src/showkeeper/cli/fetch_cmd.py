@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import filesize
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from showkeeper.cli.base import console, err_console, fail, handle_errors, settings_from
-from showkeeper.config import Settings
-from showkeeper.domain.candidates import Candidate, CandidateKind
-from showkeeper.domain.paths import UnsafePathError
+from showkeeper.cli.base import (
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    run_async,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from showkeeper.config import Settings
+    from showkeeper.domain.candidates import CandidateKind
+    from showkeeper.downloads.transfer import TransferProgress
 
 
 async def _fetch(
     url: str, dest: Path, kind: CandidateKind, settings: Settings, progress: Progress
 ) -> tuple[Path, int, str]:
+    from rich import filesize
+
+    from showkeeper.domain.candidates import Candidate
     from showkeeper.downloads.engine import download
-    from showkeeper.downloads.transfer import TransferProgress
     from showkeeper.net import HttpClient
 
     task = progress.add_task(dest.name, total=None, rate="", eta="")
@@ -86,6 +96,10 @@ def register(app: typer.Typer) -> None:
         dest = output.expanduser().absolute()
         if dest.is_dir() or not dest.name:
             raise fail(f"{output} is a directory; give a file name with -o")
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        from showkeeper.domain.paths import UnsafePathError
+
         settings = settings_from(ctx)
         _quiet_logging(settings)
         progress = Progress(
@@ -94,12 +108,12 @@ def register(app: typer.Typer) -> None:
             DownloadColumn(),
             TextColumn("{task.fields[rate]}"),
             TextColumn("{task.fields[eta]}"),
-            console=err_console,
+            console=err_console.get(),
             transient=True,
         )
         try:
             with progress:
-                path, size, method = asyncio.run(
+                path, size, method = run_async(
                     _fetch(url, dest, chosen, settings, progress)  # type: ignore[arg-type]
                 )
         except UnsafePathError as exc:

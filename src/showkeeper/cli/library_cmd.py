@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from showkeeper.cli.base import console, handle_errors, run_async, settings_from
-from showkeeper.config import Settings
-from showkeeper.context import AppContext, open_context
-from showkeeper.library.results import ScanResult
-from showkeeper.library.service import library_issues, run_scan
-from showkeeper.series.missing import MissingEpisode, missing_episodes
+
+if TYPE_CHECKING:
+    from showkeeper.config import Settings
+    from showkeeper.context import AppContext
+    from showkeeper.library.results import ScanResult
+    from showkeeper.series.missing import MissingEpisode
 
 SeriesOption = Annotated[
     str | None, typer.Option("--series", help="Only this series (its key).", show_default=False)
@@ -24,6 +22,19 @@ SHOWN_ISSUES = 20
 
 
 async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanResult:
+    import asyncio
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from showkeeper.context import open_context
+    from showkeeper.library.service import run_scan
+
     async with open_context(settings) as ctx:
         with Progress(
             TextColumn("[bold]scanning[/]"),
@@ -31,7 +42,7 @@ async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanR
             MofNCompleteColumn(),
             TextColumn("series · {task.fields[files]} files"),
             TimeElapsedColumn(),
-            console=console,
+            console=console.get(),
             transient=True,
         ) as progress:
             task = progress.add_task("scan", total=None, files=0)
@@ -55,6 +66,10 @@ async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanR
 
 
 async def _print_issues(ctx: AppContext) -> None:
+    from rich.table import Table
+
+    from showkeeper.library.service import library_issues
+
     root = ctx.settings.library_dir
     for unmapped, title in ((True, "unmapped folders"), (False, "files not used")):
         total, items = await library_issues(ctx.db, root, unmapped=unmapped, limit=SHOWN_ISSUES)
@@ -88,6 +103,9 @@ def _print_summary(result: ScanResult) -> None:
 
 
 async def _missing(settings: Settings, series_key: str | None) -> list[MissingEpisode]:
+    from showkeeper.context import open_context
+    from showkeeper.series.missing import missing_episodes
+
     async with open_context(settings) as ctx:
         return await missing_episodes(ctx.db, series_key=series_key)
 
@@ -113,7 +131,10 @@ def register(app: typer.Typer) -> None:
         series: SeriesOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """List monitored, aired episodes known at the source that are not on disk or queued."""
+        """List the missing episodes: monitored, aired, known at the source, kept by the
+        series' filters, not on disk and not queued."""
+        from rich.table import Table
+
         items = run_async(_missing(settings_from(ctx), series))
         if as_json:
             console.print_json(json.dumps([m.as_dict() for m in items]))

@@ -3,35 +3,31 @@ and `showkeeper worker`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
 from showkeeper.cli.base import console, fail, handle_errors, run_async, settings_from
-from showkeeper.config import Settings
-from showkeeper.context import AppContext, open_context
-from showkeeper.domain.queue_rules import QueueCommand
 from showkeeper.errors import ShowkeeperError
-from showkeeper.services import download_companions
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from rich.progress import TaskID
+
+    from showkeeper.config import Settings
+    from showkeeper.context import AppContext
+    from showkeeper.domain.queue_rules import QueueCommand
 
 T = TypeVar("T")
 
 
 async def _with_ctx(settings: Settings, work: Callable[[AppContext], Awaitable[T]]) -> T:
+    from showkeeper.context import open_context
+
     async with open_context(settings) as ctx:
         return await work(ctx)
 
@@ -52,6 +48,8 @@ def _size(n: int | None) -> str:
 
 
 def _print_status(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     counts = ", ".join(f"{n} {state}" for state, n in data["counts"].items())
     console.print(f"queue is [bold]{data['state']}[/]: {counts}", highlight=False)
     rows = data["active"] + data["queued"]["items"] + data.get("failed", [])
@@ -217,7 +215,9 @@ def register(app: typer.Typer) -> None:
 async def _foreground(
     settings: Settings, series_key: str, missing: bool, concurrency: int | None
 ) -> dict[int, str]:
+    from showkeeper.context import open_context
     from showkeeper.downloads import control, foreground, service
+    from showkeeper.services import download_companions
 
     async with open_context(settings, services=download_companions) as ctx:
         state = await control.get_state(ctx.db)
@@ -237,6 +237,15 @@ class _ProgressView:
     """Rich progress bars fed by the bus events of the in-process pool."""
 
     def __init__(self, ctx: AppContext) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         self.ctx = ctx
         self.progress = Progress(
             TextColumn("{task.description}"),
@@ -244,7 +253,7 @@ class _ProgressView:
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
-            console=console,
+            console=console.get(),
         )
         self.tasks: dict[int, TaskID] = {}
         self.sub = ctx.bus.subscribe(
@@ -263,6 +272,8 @@ class _ProgressView:
         self.progress.stop()
 
     def follow(self) -> None:
+        import asyncio
+
         self._task = asyncio.create_task(self._consume())
 
     def _task_for(self, data: dict[str, Any]) -> TaskID:
@@ -289,10 +300,14 @@ class _ProgressView:
 
 
 async def _worker(settings: Settings, concurrency: int | None) -> None:
+    from showkeeper.context import open_context
     from showkeeper.downloads.worker import WorkerPool
     from showkeeper.logging import get_logger
+    from showkeeper.services import download_companions
 
     log = get_logger("showkeeper.worker")
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import errno
 import socket
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from showkeeper.cli.base import handle_errors, run_async, settings_from
-from showkeeper.config import Settings
-from showkeeper.context import ensure_writable_dir, prepare_storage
 from showkeeper.errors import StartupError
-from showkeeper.logging import get_logger, setup_logging
 
-log = get_logger(__name__)
+if TYPE_CHECKING:
+    import uvicorn
+
+    from showkeeper.config import Settings
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -38,21 +37,32 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Server(uvicorn.Server):
-    """A SIGINT/SIGTERM asks for a graceful stop; once done, the exit status is 0."""
+def _server(config: uvicorn.Config) -> uvicorn.Server:
+    import uvicorn
 
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        # uvicorn re-raises captured signals after shutdown; our stop was the clean one.
-        self._captured_signals.clear()
+    class _Server(uvicorn.Server):
+        """A SIGINT/SIGTERM asks for a graceful stop; once done, the exit status is 0."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            # uvicorn re-raises captured signals after shutdown; our stop was the clean one.
+            self._captured_signals.clear()
+
+    return _Server(config)
 
 
 async def _preflight(settings: Settings) -> None:
+    from showkeeper.context import prepare_storage
+
     db = await prepare_storage(settings)
     await db.dispose()
 
 
 def serve_forever(settings: Settings) -> None:
+    import uvicorn
+
+    from showkeeper.context import ensure_writable_dir
+    from showkeeper.logging import get_logger, setup_logging
     from showkeeper.web.app import create_app
 
     ensure_writable_dir(settings.data_dir, "data_dir")  # before the log file is opened there
@@ -72,8 +82,8 @@ def serve_forever(settings: Settings) -> None:
         # connection costs more CPU (and latency) than the bytes it saves
         ws_per_message_deflate=False,
     )
-    log.info("listening", url=f"http://{settings.host}:{settings.port}")
-    _Server(config).run(sockets=[sock])
+    get_logger(__name__).info("listening", url=f"http://{settings.host}:{settings.port}")
+    _server(config).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy import func, select
 
 from showkeeper.cli.base import console, err_console, handle_errors, run_async, settings_from
-from showkeeper.config import Settings
-from showkeeper.context import open_context
 from showkeeper.errors import ShowkeeperError
+
+if TYPE_CHECKING:
+    from showkeeper.config import Settings
+    from showkeeper.context import AppContext
+
+
+def open_context(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
+    from showkeeper.context import open_context as open_ctx
+
+    return open_ctx(settings)
 
 
 def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
@@ -53,6 +60,8 @@ async def _add(
 
 
 async def _list(settings: Settings) -> list[dict[str, Any]]:
+    from sqlalchemy import func, select
+
     from showkeeper.db.models import Episode, Series
 
     async with open_context(settings) as ctx, ctx.db.session() as s:
@@ -179,6 +188,8 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 typer.echo(json.dumps(row))
             return
+        from rich.table import Table
+
         table = Table("key", "name", "kind", "status", "episodes", "url")
         for row in rows:
             status = row["status"] if not row["error"] else f"{row['status']}: {row['error']}"
@@ -257,6 +268,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search the podcast directory for feeds to add."""
         results = run_async(_search(settings_from(ctx), query, limit))
+        from rich.table import Table
+
         table = Table("title", "author", "episodes", "feed URL")
         for r in results:
             table.add_row(r["title"], r["author"] or "", str(r["episode_count"] or ""), r["url"])

@@ -15,9 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from showkeeper.downloads import files, m3u8, remux
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.retry import (
@@ -185,6 +182,10 @@ async def _key(run: _Run, uri: str) -> bytes:
 
 
 def _decrypt(data: bytes, key: bytes, iv: bytes) -> bytes:
+    # imported here: most playlists are not encrypted, and `showkeeper fetch` starts faster
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     if len(data) % 16:
         raise TransferError("an encrypted segment is not a whole number of AES blocks")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()

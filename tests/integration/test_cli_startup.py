@@ -1,0 +1,103 @@
+"""The CLI starts light: heavy libraries load only in the commands that use them.
+
+Speed itself is measured in bench/startup.py; this checks the structure that makes it fast,
+in a fresh interpreter each time (modules a test imported must not hide a regression).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("sqlalchemy", "alembic", "uvicorn", "fastapi", "yt_dlp", "apprise", "guessit", "aiohttp")
+
+PROBE = """
+import json, sys
+from showkeeper.cli import main
+heavy = json.loads(sys.argv[2])
+sys.argv = ["showkeeper", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def loaded_by(args: list[str], heavy: tuple[str, ...], tmp_path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "SHOWKEEPER_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert out.stdout.strip(), out.stderr[-2000:]
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["queue", "--help"]])
+def test_help_and_version_load_nothing_heavy(args: list[str], tmp_path: Path) -> None:
+    result = loaded_by(args, (*HEAVY, "pydantic", "rich", "showkeeper.config"), tmp_path)
+    assert result["code"] == 0
+    if args == ["--version"]:
+        assert result["loaded"] == []
+    else:  # typer itself brings pydantic and rich (its help); our settings stay out
+        assert not set(result["loaded"]) & {*HEAVY, "showkeeper.config"}
+
+
+@pytest.fixture
+def media_server(tmp_path: Path) -> Iterator[str]:
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(4096))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_loads_the_engine_but_not_the_server_or_the_database(
+    media_server: str, tmp_path: Path
+) -> None:
+    dest = tmp_path / "out.mp4"
+    args = ["fetch", f"{media_server}/clip.mp4", "-o", str(dest)]
+    env_note = "SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS must let the fetch reach 127.0.0.1"
+    probe = PROBE.replace(
+        "from showkeeper.cli import main",
+        "import os\nos.environ['SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS'] = '127.0.0.0/8'\n"
+        "from showkeeper.cli import main",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args), json.dumps(HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "SHOWKEEPER_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert out.stdout.strip(), out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0, (env_note, out.stderr[-2000:])
+    assert dest.read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
+    assert result["loaded"] == ["aiohttp"]  # the one HTTP stack; no database, no server
