@@ -173,7 +173,8 @@ class Settings(BaseSettings):
         8,
         ge=1,
         le=32,
-        description="Ranged connections for one large direct download (and HLS segments in flight).",
+        description="Ranged connections for one large direct download; an HLS download keeps "
+        "twice this many segments in flight.",
         json_schema_extra=_accepted("an integer from 1 to 32"),
     )
     max_resolution: int = Field(
