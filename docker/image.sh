@@ -90,7 +90,11 @@ apt_install() {  # packages, installed when missing and possible; quiet
 
 ensure_tools() {
   local missing=()
-  { [ -x "$DOCKER" ] || command -v "$DOCKER" >/dev/null 2>&1; } || missing+=(docker.io)
+  # a client alone is not enough when no daemon answers: a machine may have a docker client
+  # (e.g. a newer one in /usr/local/bin) without dockerd
+  if ! daemon_up && { [ ! -x /usr/bin/docker ] || ! command -v dockerd >/dev/null 2>&1; }; then
+    missing+=(docker.io)
+  fi
   if [ "$MODE" = ci ] && ! command -v docker-compose >/dev/null 2>&1 \
     && ! "$DOCKER" compose version >/dev/null 2>&1; then
     missing+=(docker-compose)
