@@ -263,7 +263,7 @@ build() {
   start=$(now)
   say "building $IMAGE on $BASE (log: $RUN_DIR/build.log)"
   # the classic builder: BuildKit would need buildx or pull a frontend image
-  if ! DOCKER_BUILDKIT=0 timeout 420 "$DOCKER" build \
+  if ! DOCKER_BUILDKIT=0 timeout 420 "$DOCKER" build --force-rm \
     --build-arg BASE="$BASE" \
     --build-arg EXTRA_CA_CERTS="$(extra_ca_certs)" \
     --build-arg VERSION="$version" \

@@ -542,7 +542,7 @@ class Checks:
         started = time.monotonic()
         pg_image = "showkeeper-ci-postgres:15"
         self.docker(
-            "build", "-q", "--build-arg", f"BASE={self.args.base}", "--label", LABEL,
+            "build", "-q", "--force-rm", "--build-arg", f"BASE={self.args.base}", "--label", LABEL,
             "-t", pg_image, str(ROOT / "tests" / "container" / "postgres"), timeout=240,
         )  # fmt: skip
         library = self.work / "library-compose"
@@ -674,6 +674,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("the image checks run as root (they read /proc and chown test folders)")
         return 1
+    # the classic builder, as docker/image.sh uses: a newer client would ask for buildx
+    os.environ["DOCKER_BUILDKIT"] = "0"
     return Checks(args).run_all()
 
 
