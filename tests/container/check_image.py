@@ -354,6 +354,7 @@ class Checks:
             if uids != {UID}:
                 raise CheckFailed(f"the container's processes run as uids {sorted(uids)}")
             print(f"     /health after {self.results['start_to_health_s']} s, uid {UID}")
+            self.docker("exec", name, "showkeeper-healthcheck", timeout=20)  # HEALTHCHECK's
 
             api_key, key = self.setup_and_add_feed(base, feed)
             paths = self.download_feed(base, api_key, key, library, "download_s")
@@ -607,13 +608,21 @@ class Checks:
 
     # -- all -------------------------------------------------------------------------------------
 
-    def image_size(self) -> None:
+    def image_size_and_labels(self) -> None:
         size = int(self.docker("image", "inspect", "-f", "{{.Size}}", self.image))
         self.results["image_size_mb"] = round(size / 1e6, 1)
+        labels = json.loads(
+            self.docker("image", "inspect", "-f", "{{json .Config.Labels}}", self.image)
+        )
+        init = (ROOT / "src" / "showkeeper" / "__init__.py").read_text()
+        version = init.split("__version__ = ", 1)[1].split()[0].strip("\"'")
+        if labels.get("org.opencontainers.image.version") != version:
+            raise CheckFailed(f"the image's version label is not {version}: {labels}")
+        self.results["version"] = version
 
     def run_all(self) -> int:
         try:
-            self.check("image size", self.image_size)
+            self.check("image size and labels", self.image_size_and_labels)
             ok = self.check("the image's ffmpeg makes an MP4 and an HLS stream", self.ffmpeg)
             if ok:
                 self.check(
