@@ -307,7 +307,7 @@ if "$DOCKER" compose version >/dev/null 2>&1; then
 elif command -v docker-compose >/dev/null 2>&1; then
   compose_args=(--compose "$(command -v docker-compose)")
 fi
-# its last lines are the JSON line and "container: N passed, N failed"
+# its last lines are the JSON line and "container checks: N ok, N failed"
 python3 tests/container/check_image.py --docker "$DOCKER" --image "$IMAGE" --base "$BASE" \
   --build-seconds "$BUILD_S" --step-started "$STEP_START" "${compose_args[@]}" \
   || fail "the image checks failed"

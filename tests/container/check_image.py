@@ -14,7 +14,7 @@ built; pytest does not collect it (no ``test_`` prefix) and it needs only the st
    and docker-compose.postgres.yml (PostgreSQL, the API and two workers) downloads the feed
    through its workers.
 
-Prints one JSON line (image size, start time, ...) and then ``container: N passed, N failed``.
+Prints one JSON line (image size, start time, ...) and then ``container checks: N ok, N failed``.
 Everything it starts is labelled ``showkeeper.ci`` and removed at the end.
 """
 
@@ -665,7 +665,7 @@ class Checks:
         if self.args.step_started:
             self.results["container_step_s"] = round(time.time() - float(self.args.step_started), 1)
         print(json.dumps(self.results), flush=True)
-        print(f"container: {self.passed} passed, {self.failed} failed", flush=True)
+        print(f"container checks: {self.passed} ok, {self.failed} failed", flush=True)
         return 1 if self.failed else 0
 
 
