@@ -3,6 +3,8 @@
 #   ./dev.sh run    create .venv, install showkeeper, serve on 127.0.0.1:8000 (SQLite in ./data)
 #   ./dev.sh test   create .venv, install showkeeper with test tools, run the test suite
 #   ./dev.sh lint   ruff format --check, ruff check, mypy
+#   ./dev.sh image       build the container image showkeeper:latest (docker/image.sh)
+#   ./dev.sh image-test  build it, run it and check it as CI does
 # Extra arguments go to the command: ./dev.sh test -k queue -x
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -51,8 +53,14 @@ case "$cmd" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     ;;
+  image)
+    exec bash docker/image.sh build
+    ;;
+  image-test)
+    exec bash docker/image.sh test
+    ;;
   *)
-    echo "usage: ./dev.sh run|test|lint [args...]" >&2
+    echo "usage: ./dev.sh run|test|lint|image|image-test [args...]" >&2
     exit 2
     ;;
 esac
