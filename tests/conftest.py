@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 
 from showkeeper.config import Settings, load_settings
+from tests.pg import gate_postgres_test
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``postgres`` test without SHOWKEEPER_TEST_PG_URL: skipped, or failed under CI."""
+    if item.get_closest_marker("postgres") is not None:
+        gate_postgres_test()
 
 
 @pytest.fixture(autouse=True)

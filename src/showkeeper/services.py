@@ -8,7 +8,7 @@ Code that needs a running service asks the context by type: ``ctx.service(Worker
 
 from __future__ import annotations
 
-from showkeeper.automation.scheduler import Scheduler
+from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
@@ -49,7 +49,12 @@ def _server_services(ctx: AppContext) -> list[Service]:
     metrics = Metrics(ctx)
     out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
     if ctx.settings.scheduler_enabled:
-        scheduler = Scheduler(ctx)
-        scheduler.listeners.append(metrics.on_job)
-        out.append(scheduler)
+        out.append(make_scheduler(ctx, metrics))
     return out
+
+
+def make_scheduler(ctx: AppContext, metrics: Metrics, *, clock: Clock | None = None) -> Scheduler:
+    """The scheduler with its real jobs, reporting job durations to the metrics."""
+    scheduler = Scheduler(ctx, clock=clock)
+    scheduler.listeners.append(metrics.on_job)
+    return scheduler

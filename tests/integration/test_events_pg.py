@@ -14,7 +14,7 @@ from showkeeper.context import AppContext, open_context
 from showkeeper.events import Event, Subscription
 from showkeeper.events_pg import MAX_PAYLOAD_BYTES, PgEventBridge
 from showkeeper.services import build_services, download_companions, pg_event_bridge
-from tests.pg import fresh_pg_database, needs_pg
+from tests.pg import fresh_pg_database
 
 WAIT_S = 10.0
 
@@ -46,7 +46,6 @@ async def server_and_worker(settings: Settings) -> AsyncIterator[tuple[AppContex
             yield server, worker
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_worker_events_reach_the_server_once_in_order(settings: Settings) -> None:
     async with server_and_worker(settings) as (server, worker):
@@ -79,7 +78,6 @@ async def test_worker_events_reach_the_server_once_in_order(settings: Settings) 
             assert [e.data for e in drain(at_worker)] == [{"pong": 1}]
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_oversize_event_is_dropped_and_later_ones_still_flow(settings: Settings) -> None:
     async with server_and_worker(settings) as (server, worker):
@@ -92,7 +90,6 @@ async def test_oversize_event_is_dropped_and_later_ones_still_flow(settings: Set
             assert drain(at_server) == []
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_bridge_reconnects_after_its_connection_is_killed(settings: Settings) -> None:
     async with server_and_worker(settings) as (server, worker):
@@ -111,7 +108,6 @@ async def test_bridge_reconnects_after_its_connection_is_killed(settings: Settin
             assert (await next_event(at_server)).data == {"item_id": 3, "error": "gone"}
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_stop_closes_the_connection_and_leaves_no_tasks(settings: Settings) -> None:
     before = asyncio.all_tasks()

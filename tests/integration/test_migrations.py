@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from showkeeper.db import Database
 from showkeeper.db.migrate import current_revisions, head_revisions, upgrade
 from showkeeper.db.models import Base
-from tests.pg import PG_URL, fresh_pg_database, needs_pg
+from tests.pg import PG_URL, fresh_pg_database
 
 
 async def check_migrations(url: str) -> None:
@@ -111,7 +111,6 @@ async def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path) -> Non
         await db.dispose()
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_migrations_on_postgres() -> None:
     assert PG_URL

@@ -15,7 +15,7 @@ from showkeeper.db.migrate import upgrade
 from showkeeper.db.models import QueueItem
 from showkeeper.downloads import claim, finish, queue
 from tests.integration.downloads.queue_support import add_series
-from tests.pg import fresh_pg_database, needs_pg
+from tests.pg import fresh_pg_database
 
 ITEMS = 120
 HOSTS = ("a.example", "b.example", "c.example")
@@ -115,7 +115,6 @@ async def test_sqlite(check, tmp_path) -> None:
 
 
 @pytest.mark.postgres
-@needs_pg
 @pytest.mark.parametrize(
     "check",
     [

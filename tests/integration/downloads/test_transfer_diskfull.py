@@ -1,16 +1,15 @@
 """Disk full: a real 2 MiB tmpfs (mounted as root), and RLIMIT_FSIZE in a real process.
 
-Both run here: the tmpfs test needs CAP_SYS_ADMIN (root on this machine and in CI); the
-RLIMIT_FSIZE test needs nothing and exercises the same mapping through `showkeeper fetch`.
+Both run here: the tmpfs tests need CAP_SYS_ADMIN (root on this machine and in CI; as root a
+failed mount fails them, only a non-root run skips them); the RLIMIT_FSIZE test needs nothing
+and exercises the same mapping through `showkeeper fetch`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import resource
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,25 +24,9 @@ from tests.integration.downloads.servers import (
     fetch_env,
     make_hls,
 )
+from tests.integration.downloads.tmpfs import tmpfs
 
 MiB = 1024 * 1024
-
-
-@contextlib.contextmanager
-def tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
-    """A real tmpfs of ``size`` (mount's syntax: 2m, 1200k), unmounted afterwards."""
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 @pytest.fixture

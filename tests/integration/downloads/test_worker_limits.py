@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.downloads import foreground, service
 from tests.integration.downloads.queue_support import TimedServer, add_series
+from tests.integration.downloads.tmpfs import tmpfs
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -77,19 +77,8 @@ async def test_per_host_limit_and_delay_are_honoured_and_hosts_run_in_parallel(c
 @pytest.fixture
 def small_library(tmp_path: Path) -> Iterator[Path]:
     """A real 2 MiB tmpfs as the library (root can mount; CI runs as root)."""
-    mount_point = tmp_path / "small-library"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "small-library", "2m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 async def test_a_full_disk_fails_that_item_and_the_next_one_downloads(ctx, small_library):

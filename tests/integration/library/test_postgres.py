@@ -9,11 +9,10 @@ from showkeeper.context import open_context
 from showkeeper.library.service import library_issues, run_scan
 from showkeeper.series.missing import missing_episodes
 from tests.integration.library.helpers import Ep, add_series, episodes, on_disk
-from tests.pg import fresh_pg_database, needs_pg
+from tests.pg import fresh_pg_database
 from tests.unit.library.trees import age, make_tree
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_scan_on_postgres(settings: Settings, library_dir: Path) -> None:
     make_tree(

@@ -14,7 +14,7 @@ from showkeeper.domain.candidates import Candidate
 from showkeeper.sources.base import RemoteEpisode
 from showkeeper.sources.service import add_series, recover_interrupted, refresh_all
 from showkeeper.sources.store import plan_listing, stored_episodes, write_listing
-from tests.pg import fresh_pg_database, needs_pg
+from tests.pg import fresh_pg_database
 from tests.sources_docs import podcast_item, podcast_rss
 
 from .conftest import Site
@@ -127,7 +127,6 @@ async def test_bulk_upsert_sqlite(ctx: AppContext) -> None:
     await exercise_store(ctx)
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_bulk_upsert_postgres(settings: Settings) -> None:
     async with fresh_pg_database() as url:

@@ -6,10 +6,9 @@ import pytest
 from showkeeper.config import Settings
 from tests.conftest import TEST_PASSWORD, complete_setup
 from tests.integration.web.test_series_api import seed
-from tests.pg import fresh_pg_database, needs_pg
+from tests.pg import fresh_pg_database
 
 
-@needs_pg
 @pytest.mark.postgres
 async def test_server_on_postgres(settings: Settings) -> None:
     from showkeeper.web.app import create_app

@@ -8,29 +8,9 @@ from showkeeper.automation.jobs import Jobs
 from showkeeper.automation.schedule import next_daily
 from showkeeper.automation.scheduler import Scheduler
 from showkeeper.errors import ConflictError
+from tests.scheduler_clock import FakeClock
 
 MON_0200 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday
-
-
-class FakeClock:
-    """now() is set by the test; sleep() waits until the test advances time past it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.t = now
-        self.changed = asyncio.Event()
-
-    def now(self) -> datetime:
-        return self.t
-
-    def advance(self, **kw: float) -> None:
-        self.t += timedelta(**kw)
-        self.changed.set()
-
-    async def sleep(self, seconds: float) -> None:
-        until = self.t + timedelta(seconds=seconds)
-        while self.t < until:
-            self.changed.clear()
-            await self.changed.wait()
 
 
 class Recorder:
