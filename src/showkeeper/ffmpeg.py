@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass
 
@@ -32,3 +33,16 @@ def ffmpeg_exe() -> str:
     if info.path is None:
         raise RuntimeError("no ffmpeg found: install ffmpeg or the imageio-ffmpeg package")
     return info.path
+
+
+def run_env(exe: str) -> dict[str, str] | None:
+    """The environment to run ``exe`` in; None means this process's own.
+
+    The imageio-ffmpeg wheels before 0.8 ship a static build whose C library crashes
+    (SIGSEGV) when it loads the system's iconv modules, which ffmpeg's MPEG-TS reader makes
+    it do: every HLS remux. That binary runs without them (it only loses the conversion of a
+    few legacy character sets in stream titles).
+    """
+    if "imageio_ffmpeg" not in exe:
+        return None
+    return {**os.environ, "GCONV_PATH": "/nonexistent"}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from showkeeper.downloads.retry import check_cancel
 from showkeeper.downloads.transfer import TransferError
+from showkeeper.ffmpeg import run_env
 
 __all__ = ["media_duration", "mp4_duration", "remux"]
 
@@ -63,6 +64,7 @@ async def remux(
     args += ["-f", _FORMATS[container], str(out)]
     proc = await asyncio.create_subprocess_exec(
         *args,
+        env=run_env(ffmpeg),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
@@ -149,6 +151,7 @@ async def media_duration(ffmpeg: str, path: Path) -> float | None:
         "-hide_banner",
         "-i",
         str(path),
+        env=run_env(ffmpeg),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
