@@ -33,17 +33,22 @@ print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.mo
 """
 
 
-def loaded_by(args: list[str], heavy: tuple[str, ...], tmp_path: Path) -> dict[str, object]:
+def loaded_by(
+    args: list[str], heavy: tuple[str, ...], tmp_path: Path, **env: str
+) -> dict[str, object]:
+    """Run `showkeeper ARGS` in a fresh interpreter: its exit code and which of heavy loaded."""
     out = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "SHOWKEEPER_DATA_DIR": str(tmp_path / "data")},
+        env={"PATH": "/usr/bin:/bin", "SHOWKEEPER_DATA_DIR": str(tmp_path / "data"), **env},
     )
     assert out.stdout.strip(), out.stderr[-2000:]
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert result["code"] == 0, out.stderr[-2000:]
+    return result
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["queue", "--help"]])
@@ -82,22 +87,7 @@ def test_fetch_loads_the_engine_but_not_the_server_or_the_database(
 ) -> None:
     dest = tmp_path / "out.mp4"
     args = ["fetch", f"{media_server}/clip.mp4", "-o", str(dest)]
-    env_note = "SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS must let the fetch reach 127.0.0.1"
-    probe = PROBE.replace(
-        "from showkeeper.cli import main",
-        "import os\nos.environ['SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS'] = '127.0.0.0/8'\n"
-        "from showkeeper.cli import main",
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, json.dumps(args), json.dumps(HEAVY)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "SHOWKEEPER_DATA_DIR": str(tmp_path / "data")},
-    )
-    assert out.stdout.strip(), out.stderr[-2000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["code"] == 0, (env_note, out.stderr[-2000:])
+    # the SSRF guard refuses loopback unless it is allowed
+    result = loaded_by(args, HEAVY, tmp_path, SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8")
     assert dest.read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
     assert result["loaded"] == ["aiohttp"]  # the one HTTP stack; no database, no server
