@@ -50,7 +50,7 @@ def test_config_set_invalid_value_fails_with_one_line(data_dir: Path) -> None:
     assert "Traceback" not in result.output
     assert not (data_dir / "config.json").exists()
     unknown = invoke(data_dir, "config", "set", "colour", "blue")
-    assert unknown.exit_code == 1 and "unknown setting" in unknown.output
+    assert unknown.exit_code == 2 and "unknown setting" in unknown.output
 
 
 def test_config_validate_reports_bad_environment(

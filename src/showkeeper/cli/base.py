@@ -57,9 +57,13 @@ def _version(value: bool) -> None:
 app = typer.Typer(
     name="showkeeper",
     help="Keeps a local library of episodic video complete.",
+    epilog=(
+        "Exit codes: 0 done; 1 failed (the message says why); 2 usage error, or a series "
+        "or item that was not found (or is ambiguous). A series can be named by its key, its "
+        "folder name, or a unique prefix of its key or name."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
 
@@ -91,14 +95,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn a ShowkeeperError into one line on stderr and exit code 1, no traceback."""
+    """Turn a ShowkeeperError into one line on stderr and its exit code, no traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
         except ShowkeeperError as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), exc.exit_code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
 

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         from showkeeper.config import Settings
 
         if key not in Settings.model_fields:
-            raise fail(f"unknown setting {key!r}; see `showkeeper config show`")
+            raise fail(f"unknown setting {key!r}; see `showkeeper config show`", 2)
         if key == "data_dir":
             raise fail("data_dir cannot live in config.json; set SHOWKEEPER_DATA_DIR instead")
         store = _store(settings_from(ctx))

@@ -92,10 +92,10 @@ def register(app: typer.Typer) -> None:
         """Download one URL like curl or yt-dlp would: resumable, verified, atomic."""
         chosen = kind or ("hls" if ".m3u8" in url.split("?", 1)[0].lower() else "direct")
         if chosen not in ("direct", "hls", "page"):
-            raise fail(f"--kind must be direct, hls or page, not {kind!r}")
+            raise fail(f"--kind must be direct, hls or page, not {kind!r}", 2)
         dest = output.expanduser().absolute()
         if dest.is_dir() or not dest.name:
-            raise fail(f"{output} is a directory; give a file name with -o")
+            raise fail(f"{output} is a directory; give a file name with -o", 2)
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
         from showkeeper.domain.paths import UnsafePathError

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from showkeeper.series.missing import MissingEpisode
 
 SeriesOption = Annotated[
-    str | None, typer.Option("--series", help="Only this series (its key).", show_default=False)
+    str | None,
+    typer.Option(
+        "--series", help="Only this series (key, folder or unique prefix).", show_default=False
+    ),
 ]
 SHOWN_ISSUES = 20
 
@@ -34,8 +37,11 @@ async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanR
 
     from showkeeper.context import open_context
     from showkeeper.library.service import run_scan
+    from showkeeper.series.service import resolve_series_key
 
     async with open_context(settings) as ctx:
+        if series_key is not None:
+            series_key = await resolve_series_key(ctx.db, series_key)
         with Progress(
             TextColumn("[bold]scanning[/]"),
             BarColumn(),
@@ -105,8 +111,11 @@ def _print_summary(result: ScanResult) -> None:
 async def _missing(settings: Settings, series_key: str | None) -> list[MissingEpisode]:
     from showkeeper.context import open_context
     from showkeeper.series.missing import missing_episodes
+    from showkeeper.series.service import resolve_series_key
 
     async with open_context(settings) as ctx:
+        if series_key is not None:
+            series_key = await resolve_series_key(ctx.db, series_key)
         return await missing_episodes(ctx.db, series_key=series_key)
 
 

@@ -105,7 +105,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         episode_ids: Annotated[list[int] | None, typer.Argument(help="Episode ids.")] = None,
         series: Annotated[
-            str | None, typer.Option("--series", help="Queue this series instead (its key).")
+            str | None,
+            typer.Option("--series", help="Queue this series instead (key, folder or prefix)."),
         ] = None,
         all_episodes: Annotated[
             bool,
@@ -119,14 +120,18 @@ def register(app: typer.Typer) -> None:
         from showkeeper.downloads import service
 
         if bool(episode_ids) == (series is not None):
-            raise fail("give episode ids or --series KEY (not both)")
+            raise fail("give episode ids or --series KEY (not both)", 2)
         if series is not None:
-            result = _run(
-                ctx,
-                lambda c: service.enqueue_series(
-                    c, series, missing=not all_episodes, priority=priority
-                ),
-            )
+
+            async def enqueue(c: AppContext) -> Any:
+                from showkeeper.series.service import resolve_series_key
+
+                key = await resolve_series_key(c.db, series)
+                return await service.enqueue_series(
+                    c, key, missing=not all_episodes, priority=priority
+                )
+
+            result = _run(ctx, enqueue)
         else:
             result = _run(
                 ctx, lambda c: service.enqueue_episodes(c, episode_ids or [], priority=priority)
@@ -176,7 +181,9 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def download(
         ctx: typer.Context,
-        series: Annotated[str, typer.Option("--series", help="The series key.")],
+        series: Annotated[
+            str, typer.Option("--series", help="The series: key, folder or unique prefix.")
+        ],
         missing: Annotated[
             bool,
             typer.Option("--missing/--all", help="Only missing episodes, or all not on disk."),
@@ -217,9 +224,11 @@ async def _foreground(
 ) -> dict[int, str]:
     from showkeeper.context import open_context
     from showkeeper.downloads import control, foreground, service
+    from showkeeper.series.service import resolve_series_key
     from showkeeper.services import download_companions
 
     async with open_context(settings, services=download_companions) as ctx:
+        series_key = await resolve_series_key(ctx.db, series_key)
         state = await control.get_state(ctx.db)
         if state != "running":
             raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")

@@ -90,17 +90,21 @@ async def _list(settings: Settings) -> list[dict[str, Any]]:
 
 
 async def _retry(settings: Settings, key: str) -> dict[str, Any]:
+    from showkeeper.series.service import resolve_series_key
     from showkeeper.sources.service import retry_series
 
     async with open_context(settings) as ctx:
-        row = await retry_series(ctx, key, background=False)
+        row = await retry_series(ctx, await resolve_series_key(ctx.db, key), background=False)
     return {"key": row.key, "name": row.name}
 
 
 async def _refresh(settings: Settings, key: str | None) -> dict[str, Any]:
+    from showkeeper.series.service import resolve_series_key
     from showkeeper.sources.service import refresh_all, refresh_series
 
     async with open_context(settings) as ctx:
+        if key is not None:
+            key = await resolve_series_key(ctx.db, key)
         summary = await (refresh_series(ctx, key) if key else refresh_all(ctx))
     return summary.as_dict()
 

@@ -10,17 +10,18 @@ import asyncio
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, delete, func, select
+from sqlalchemy import Select, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
-from showkeeper.db.models import Episode, Series
+from showkeeper.db.models import Episode, QueueItem, Series
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import NotFoundError, ShowkeeperError
-from showkeeper.series.missing import count_missing, is_missing, today_utc
+from showkeeper.series.missing import is_missing, today_utc
 from showkeeper.sources.filters import series_filter, validate_options
 from showkeeper.sources.store import refilter
 
@@ -195,8 +196,97 @@ async def find_series(s: AsyncSession, key: str) -> Series:
     raise NotFoundError(f"no series {key[:200]!r}; GET /api/series lists them")
 
 
+class AmbiguousSeriesError(ShowkeeperError):
+    """A reference matches several series; ``candidates`` lists their keys."""
+
+    status_code = 409
+    exit_code = 2
+
+    def __init__(self, ref: str, candidates: list[tuple[str, str]]) -> None:
+        shown = ", ".join(f"{key} ({name})" for key, name in candidates[:10])
+        more = f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
+        super().__init__(f"{ref!r} matches several series: {shown}{more}; give more of the key")
+        self.candidates = candidates
+
+
+async def resolve_series_key(db: Database, ref: str) -> str:
+    """The key of the series ``ref`` names: its key or folder name, else a unique prefix of
+    its key or of its name (case-insensitive).
+
+    Raises:
+        NotFoundError: nothing matches.
+        AmbiguousSeriesError: a prefix matches several series.
+    """
+    ref = ref.strip()
+    low = ref.lower()
+    async with db.session() as s:
+        exact = await s.scalar(
+            select(Series.key).where(
+                or_(Series.key == ref, Series.folder == ref, func.lower(Series.folder) == low)
+            )
+        )
+        if exact is not None:
+            return exact
+        if not low:
+            raise NotFoundError("no series given")
+        rows = (
+            await s.execute(
+                select(Series.key, Series.name)
+                .where(
+                    or_(
+                        Series.key.startswith(low, autoescape=True),
+                        func.lower(Series.name).startswith(low, autoescape=True),
+                    )
+                )
+                .order_by(Series.key)
+                .limit(50)
+            )
+        ).all()
+    if len(rows) == 1:
+        return str(rows[0].key)
+    if rows:
+        raise AmbiguousSeriesError(ref, [(r.key, r.name) for r in rows])
+    raise NotFoundError(f"no series {ref[:200]!r}; `showkeeper series ls` lists them")
+
+
+EpisodeState = Literal[
+    "on_disk", "downloading", "queued", "failed", "missing", "filtered", "unmonitored", "upcoming"
+]
+"""What a user sees of an episode, first match wins: on disk; a download under way (queued,
+downloading); its last download failed (with the reason); missing (series.missing); kept
+out by the series' filters; not monitored; not aired yet."""
+
+
+def episode_state(
+    ep: Episode,
+    *,
+    series_monitored: bool,
+    missing: bool,
+    queue: tuple[str, str | None] | None,
+    today: date,
+) -> tuple[EpisodeState, str | None]:
+    """The state of one episode and, for a failed one, the reason."""
+    if ep.is_downloaded:
+        return "on_disk", None
+    if queue is not None and queue[0] in ("queued", "downloading"):
+        return ("downloading" if queue[0] == "downloading" else "queued"), None
+    if queue is not None and queue[0] == "failed":
+        return "failed", queue[1]
+    if missing:
+        return "missing", None
+    if ep.filtered:
+        return "filtered", None
+    if not (series_monitored and ep.monitored):
+        return "unmonitored", None
+    if ep.air_date is not None and ep.air_date > today:
+        return "upcoming", None
+    return "unmonitored", None  # only on disk before, or no longer at the source
+
+
 async def get_series(db: Database, key: str) -> dict[str, Any]:
-    """A series with its counts and its episodes (season, episode order)."""
+    """A series with its counts and its episodes (season, episode order), each with its
+    state (:func:`episode_state`)."""
+    today = today_utc()
     async with db.session() as s:
         series = await find_series(s, key)
         episodes = list(
@@ -208,9 +298,36 @@ async def get_series(db: Database, key: str) -> dict[str, Any]:
                 )
             ).scalars()
         )
-        missing = await count_missing(s, series_id=series.id)
-    out = series_dict(series, len(episodes), sum(1 for e in episodes if e.is_downloaded), missing)
-    out["episodes"] = [episode_dict(e) for e in episodes]
+        missing_ids = set(
+            (
+                await s.execute(
+                    select(Episode.id)
+                    .join(Series, Series.id == Episode.series_id)
+                    .where(Episode.series_id == series.id, is_missing(today))
+                )
+            ).scalars()
+        )
+        latest: dict[int, tuple[str, str | None]] = {}
+        rows = await s.execute(
+            select(QueueItem.episode_id, QueueItem.status, QueueItem.last_error)
+            .join(Episode, Episode.id == QueueItem.episode_id)
+            .where(Episode.series_id == series.id)
+            .order_by(QueueItem.id)
+        )
+        for episode_id, status, error in rows:
+            latest[episode_id] = (status, error)  # the newest row of each episode wins
+    downloaded = sum(1 for e in episodes if e.is_downloaded)
+    out = series_dict(series, len(episodes), downloaded, len(missing_ids))
+    out["episodes"] = []
+    for ep in episodes:
+        state, reason = episode_state(
+            ep,
+            series_monitored=series.monitored,
+            missing=ep.id in missing_ids,
+            queue=latest.get(ep.id),
+            today=today,
+        )
+        out["episodes"].append({**episode_dict(ep), "state": state, "state_reason": reason})
     return out
 
 

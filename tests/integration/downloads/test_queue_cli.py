@@ -67,18 +67,19 @@ def test_add_ls_rm(data) -> None:
     assert listing(data)["counts"]["queued"] == 2
 
 
-def test_bad_input_is_one_line_and_exit_1(data) -> None:
+def test_bad_input_is_one_line_and_exit_2(data) -> None:
+    """2: a usage error, or something named that does not exist (showkeeper --help says so)."""
     seed(data, 1)
     unknown = run(data, "queue", "add", "424242")
-    assert unknown.exit_code == 1
+    assert unknown.exit_code == 2
     assert "no episode with id 424242; nothing was queued" in unknown.output
     assert "Traceback" not in unknown.output
     neither = run(data, "queue", "add")
-    assert neither.exit_code == 1 and "give episode ids or --series KEY" in neither.output
+    assert neither.exit_code == 2 and "give episode ids or --series KEY" in neither.output
     missing = run(data, "queue", "rm", "99")
-    assert missing.exit_code == 1 and "queue item 99 not found" in missing.output
+    assert missing.exit_code == 2 and "queue item 99 not found" in missing.output
     series = run(data, "download", "--series", "nope")
-    assert series.exit_code == 1 and "no series with key 'nope'" in series.output
+    assert series.exit_code == 2 and "no series 'nope'" in series.output
     assert listing(data)["counts"]["queued"] == 0
 
 

@@ -52,9 +52,9 @@ def test_scan_and_missing(cli_env: Path, library_dir: Path) -> None:
 
 def test_scan_errors_are_one_line(cli_env: Path, library_dir: Path) -> None:
     unknown = invoke(cli_env, "scan", "--series", "nope")
-    assert unknown.exit_code == 1 and "no series with key 'nope'" in unknown.output
+    assert unknown.exit_code == 2 and "no series 'nope'" in unknown.output
     library_dir.rmdir()
     gone = invoke(cli_env, "scan")
     assert gone.exit_code == 1
     assert "does not exist" in gone.output and "Traceback" not in gone.output
-    assert invoke(cli_env, "missing", "--series", "nope").exit_code == 1
+    assert invoke(cli_env, "missing", "--series", "nope").exit_code == 2

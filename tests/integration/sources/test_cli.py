@@ -79,7 +79,7 @@ def test_failed_add_is_recorded_and_retried(cli, http_server_dir: tuple[Path, st
     assert retried.exit_code == 0, retried.output
     assert ls(cli)[key]["status"] == "completed"
     missing = cli("source", "refresh", "no-such-key")
-    assert missing.exit_code == 1 and "no series with key" in missing.output
+    assert missing.exit_code == 2 and "no series 'no-such-key'" in missing.output
 
 
 def test_add_with_kind_and_bad_option(cli, http_server_dir: tuple[Path, str]) -> None:

@@ -47,6 +47,7 @@ async def _seed(ctx: Any) -> None:
         eps[(1, 6)].filtered = True
         eps[(1, 8)].is_downloaded = True
         s.add(QueueItem(episode_id=eps[(1, 5)].id, status="queued"))
+        s.add(QueueItem(episode_id=eps[(1, 3)].id, status="failed", last_error="HTTP 404"))
         for ep in eps.values():  # every episode can be downloaded
             ep.candidates = [{"url": f"http://127.0.0.1:9/{ep.episode}.mp4", "kind": "direct"}]
 
@@ -75,6 +76,17 @@ async def test_every_reader_counts_the_same_missing_episodes(
     detail = (await api.get("/api/series/show")).json()
     assert detail["missing_count"] == 2
     assert [e["filtered"] for e in detail["episodes"]].count(True) == 1
+    states = [(e["episode"], e["state"], e["state_reason"]) for e in detail["episodes"]]
+    assert states == [
+        (1, "missing", None),
+        (2, "missing", None),
+        (3, "failed", "HTTP 404"),  # not aired yet, but its last download failed: shown
+        (4, "unmonitored", None),
+        (5, "queued", None),
+        (6, "filtered", None),
+        (7, "unmonitored", None),  # known only from disk, and gone from it
+        (8, "on_disk", None),
+    ]
 
     metrics = (await api.get("/metrics")).text
     gauge = re.search(r"^showkeeper_episodes_missing (\S+)$", metrics, re.M)
@@ -83,6 +95,8 @@ async def test_every_reader_counts_the_same_missing_episodes(
     assert await enqueue_missing(ctx) == 2
     # queued now, so missing by no reader any more
     assert await missing_episodes(ctx.db) == []
-    assert (await api.get("/api/series/show")).json()["missing_count"] == 0
+    detail = (await api.get("/api/series/show")).json()
+    assert detail["missing_count"] == 0
+    assert [e["state"] for e in detail["episodes"]][:2] == ["queued", "queued"]
     metrics = (await api.get("/metrics")).text
     assert re.search(r"^showkeeper_episodes_missing 0\.0$", metrics, re.M)

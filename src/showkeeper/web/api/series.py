@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from showkeeper.series.service import (
+    EpisodeState,
     SeriesQuery,
     SortField,
     delete_series,
@@ -57,6 +58,11 @@ class EpisodeOut(BaseModel):
     at_source: bool
     monitored: bool
     filtered: bool = Field(description="Rejected by the series' filters; never missing.")
+    state: EpisodeState = Field(
+        description="on_disk, downloading, queued, failed (see state_reason), missing, "
+        "filtered, unmonitored or upcoming."
+    )
+    state_reason: str | None = Field(None, description="Why the last download failed.")
     is_downloaded: bool
     file_path: str | None
     size: int | None
