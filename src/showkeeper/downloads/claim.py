@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
@@ -19,7 +19,6 @@ from showkeeper.downloads.tables import (
     QUEUE,
     chunks,
     id_in,
-    is_postgres,
     lock_claims,
     touch_hosts,
     utc_now,
@@ -44,15 +43,60 @@ class Claim:
     lease_expires_at: datetime
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(
         QUEUE.c.status == "queued",
         or_(QUEUE.c.next_attempt_at.is_(None), QUEUE.c.next_attempt_at <= now),
     )
 
 
-def _expired(now: datetime) -> ColumnElement[bool]:
+def _expired(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(QUEUE.c.status == "downloading", QUEUE.c.lease_expires_at < now)
+
+
+# A worker claims every time a transfer ends, so the statements of a claim are built once,
+# with bound parameters: building and cache-keying them per call cost more than running them
+# (bench/queue.py, profiled). ``_PAGE`` gets extra conditions only for the rarer cases.
+# ``b_ids`` expands to one parameter per id: a claim holds at most ``limit`` ids, in chunks of
+# 2,000, well inside both backends' parameter limits.
+_NOW = bindparam("b_now", type_=QUEUE.c.updated_at.type)
+_PROBE = select(
+    exists(select(QUEUE.c.id).where(_due(_NOW))),
+    exists(select(QUEUE.c.id).where(_expired(_NOW))),
+)
+_ACTIVE_PER_HOST = (
+    select(QUEUE.c.source_host, func.count())
+    .where(QUEUE.c.status == "downloading", QUEUE.c.source_host.is_not(None))
+    .group_by(QUEUE.c.source_host)
+)
+_TOP_LEVEL = select(func.max(QUEUE.c.priority)).where(QUEUE.c.status == "queued")
+_NEXT_LEVEL = _TOP_LEVEL.where(QUEUE.c.priority < bindparam("b_level"))
+_PAGE = (
+    select(QUEUE.c.id, QUEUE.c.source_host)
+    .where(_due(_NOW), QUEUE.c.priority == bindparam("b_level"), QUEUE.c.id > bindparam("b_after"))
+    .order_by(QUEUE.c.id)
+    .limit(bindparam("b_need"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(QUEUE)
+    .where(QUEUE.c.id.in_(bindparam("b_ids", expanding=True)), QUEUE.c.status == "queued")
+    .values(
+        status="downloading",
+        lease_owner=bindparam("b_owner"),
+        lease_expires_at=bindparam("b_expires", type_=QUEUE.c.lease_expires_at.type),
+        started_at=_NOW,
+        updated_at=_NOW,
+    )
+    .returning(
+        QUEUE.c.id,
+        QUEUE.c.episode_id,
+        QUEUE.c.attempts,
+        QUEUE.c.max_attempts,
+        QUEUE.c.source_host,
+        QUEUE.c.downloaded_bytes,
+    )
+)
 
 
 async def claim_batch(
@@ -83,14 +127,14 @@ async def claim_batch(
         id_in(QUEUE.c.id, item_ids, postgres=not db.is_sqlite) if item_ids is not None else None
     )
     # A read first: an idle worker polling the queue never takes the write lock.
-    probe_due = select(QUEUE.c.id).where(_due(now))
+    probe = _PROBE
     if only is not None:
-        probe_due = probe_due.where(only)
-    async with db.session() as s:
-        found = await s.execute(
-            select(exists(probe_due), exists(select(QUEUE.c.id).where(_expired(now))))
+        probe = select(
+            exists(select(QUEUE.c.id).where(_due(_NOW), only)),
+            exists(select(QUEUE.c.id).where(_expired(_NOW))),
         )
-        any_due, any_expired = found.one()
+    async with db.session() as s:
+        any_due, any_expired = (await s.execute(probe, {"b_now": now})).one()
     if not any_due and not any_expired:
         return []
     async with db.write() as s:
@@ -99,12 +143,7 @@ async def claim_batch(
             await _reclaim(s, now)
         active: dict[str, int] = {}
         if per_host_limit is not None:
-            counts = await s.execute(
-                select(QUEUE.c.source_host, func.count())
-                .where(QUEUE.c.status == "downloading", QUEUE.c.source_host.is_not(None))
-                .group_by(QUEUE.c.source_host)
-            )
-            active = {host: n for host, n in counts}
+            active = {host: n for host, n in await s.execute(_ACTIVE_PER_HOST)}
         last: dict[str, datetime] = {}
         if per_host_delay_s > 0:
             hosts = await s.execute(select(HOSTS.c.host, HOSTS.c.last_activity_at))
@@ -116,27 +155,8 @@ async def claim_batch(
         claims: list[Claim] = []
         expires = now + timedelta(seconds=lease_s)
         for chunk in chunks(picked):
-            result = await s.execute(
-                update(QUEUE)
-                .where(
-                    id_in(QUEUE.c.id, chunk, postgres=is_postgres(s)), QUEUE.c.status == "queued"
-                )
-                .values(
-                    status="downloading",
-                    lease_owner=owner,
-                    lease_expires_at=expires,
-                    started_at=now,
-                    updated_at=now,
-                )
-                .returning(
-                    QUEUE.c.id,
-                    QUEUE.c.episode_id,
-                    QUEUE.c.attempts,
-                    QUEUE.c.max_attempts,
-                    QUEUE.c.source_host,
-                    QUEUE.c.downloaded_bytes,
-                )
-            )
+            values = {"b_ids": list(chunk), "b_owner": owner, "b_expires": expires, "b_now": now}
+            result = await s.execute(_CLAIM, values)
             claims.extend(
                 Claim(
                     id=row.id,
@@ -172,33 +192,27 @@ async def _pick(
     picked: list[int] = []
     used: dict[str, int] = {}
     excluded = closed_hosts(budget)
-    level = await s.scalar(select(func.max(QUEUE.c.priority)).where(QUEUE.c.status == "queued"))
-    while level is not None and len(picked) < limit:
+    level = await s.scalar(_TOP_LEVEL)
+    while level is not None:
         after = 0
         while len(picked) < limit:
             need = limit - len(picked)
-            query = select(QUEUE.c.id, QUEUE.c.source_host).where(
-                _due(now), QUEUE.c.priority == level, QUEUE.c.id > after
-            )
-            if only is not None:
-                query = query.where(only)
+            query = _PAGE if only is None else _PAGE.where(only)
             if excluded:
                 query = query.where(
                     or_(QUEUE.c.source_host.is_(None), QUEUE.c.source_host.not_in(excluded))
                 )
-            query = query.order_by(QUEUE.c.id).limit(need).with_for_update(skip_locked=True)
-            rows = list(await s.execute(query))
+            values = {"b_now": now, "b_level": level, "b_after": after, "b_need": need}
+            rows = list(await s.execute(query, values))
             got, full = pick_claims(rows, budget, need, used)
             picked.extend(got)
             excluded |= full
             if len(rows) < need:
                 break
             after = rows[-1][0]
-        level = await s.scalar(
-            select(func.max(QUEUE.c.priority)).where(
-                QUEUE.c.status == "queued", QUEUE.c.priority < level
-            )
-        )
+        if len(picked) >= limit:
+            break  # no need to look for a lower priority level
+        level = await s.scalar(_NEXT_LEVEL, {"b_level": level})
     return picked
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from showkeeper.db import Database
 from showkeeper.db.migrate import upgrade
-from showkeeper.db.models import QueueItem
+from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.downloads import claim, finish, queue
 from tests.integration.downloads.queue_support import add_series
 from tests.pg import fresh_pg_database
@@ -102,12 +102,61 @@ async def check_expired_leases_are_reclaimed(url: str) -> None:
         await db.dispose()
 
 
+async def check_one_and_batch_completions_agree(url: str) -> None:
+    """complete() has its own statements for the worker's one-item case: same rows."""
+    await seed(url)
+    db = Database(url)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        claims = await claim.claim_batch(db, owner="w", limit=3, now=now)
+        one, *batch = claims
+        assert await finish.complete(
+            db, one.id, owner="w", file_path="f", size=7, candidate_url="http://u/", now=now
+        )
+        done = [finish.Completion(c.id, "f", 7, "http://u/") for c in batch]
+        assert await finish.complete_batch(db, done, owner="w", now=now) == [c.id for c in batch]
+        assert not await finish.complete(db, one.id, owner="w", file_path="g", size=1)
+        async with db.session() as s:
+            items = {
+                q.id: (q.status, q.finished_at, q.lease_owner, q.lease_expires_at, q.attempts)
+                for q in (await s.execute(select(QueueItem))).scalars()
+                if q.id in {c.id for c in claims}
+            }
+            episodes = {
+                e.id: (e.is_downloaded, e.file_path, e.size)
+                for e in (await s.execute(select(Episode))).scalars()
+                if e.id in {c.episode_id for c in claims}
+            }
+            history = {
+                h.episode_id: (
+                    h.status,
+                    h.file_path,
+                    h.size,
+                    h.candidate_url,
+                    h.error,
+                    h.attempts,
+                    h.finished_at,
+                    h.started_at is not None,
+                    h.series_key,
+                )
+                for h in (await s.execute(select(DownloadHistory))).scalars()
+            }
+        assert len(set(items.values())) == 1 and items[one.id][:3] == ("completed", now, None)
+        assert set(episodes.values()) == {(True, "f", 7)}
+        assert sorted(history) == sorted(c.episode_id for c in claims)
+        assert len(set(history.values())) == 1, history
+        assert next(iter(history.values()))[:6] == ("completed", "f", 7, "http://u/", None, 1)
+    finally:
+        await db.dispose()
+
+
 @pytest.mark.parametrize(
     "check",
     [
         check_no_double_claims,
         check_per_host_limit_across_workers,
         check_expired_leases_are_reclaimed,
+        check_one_and_batch_completions_agree,
     ],
 )
 async def test_sqlite(check, tmp_path) -> None:
@@ -121,6 +170,7 @@ async def test_sqlite(check, tmp_path) -> None:
         check_no_double_claims,
         check_per_host_limit_across_workers,
         check_expired_leases_are_reclaimed,
+        check_one_and_batch_completions_agree,
     ],
 )
 async def test_postgres(check) -> None:

@@ -1,7 +1,5 @@
 """REST API routers, one module per resource."""
 
-import os
-
 from fastapi import APIRouter
 
 from showkeeper.web import pages, ws
@@ -22,7 +20,7 @@ from showkeeper.web.api import (
 
 def routers() -> list[APIRouter]:
     # app.py matches literal paths before {params}, so the order here does not matter.
-    out = [
+    return [
         health.router,
         auth.router,
         config.router,
@@ -37,8 +35,3 @@ def routers() -> list[APIRouter]:
         library.router,
         nfo.router,
     ]
-    if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
-        from showkeeper.web.api import bench_events
-
-        out.append(bench_events.router)
-    return out
