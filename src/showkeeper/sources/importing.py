@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from showkeeper.context import AppContext
 from showkeeper.errors import ConflictError, ShowkeeperError
@@ -13,8 +15,6 @@ from showkeeper.sources.opml import parse_opml
 from showkeeper.sources.service import load_series, register_series
 
 log = get_logger(__name__)
-
-LOAD_CONCURRENCY = 8
 
 
 @dataclass(slots=True)
@@ -37,7 +37,8 @@ class OpmlImport:
 
 
 async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) -> OpmlImport:
-    """Register every feed of an OPML file, then load them (a few at a time).
+    """Register every feed of an OPML file, then load them within the refresh limits
+    (source_refresh_concurrency at once, source_per_host_concurrency per host).
 
     With ``background`` the loads run in one spawned task and this returns at once;
     otherwise it waits and reports failed loads in ``failed``.
@@ -47,7 +48,7 @@ async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) 
     """
     feeds = parse_opml(data)
     report = OpmlImport()
-    keys: list[str] = []
+    keys: list[tuple[str, str]] = []
     for feed in feeds:
         try:
             row = await register_series(ctx, feed.url, kind="feed")
@@ -56,7 +57,7 @@ async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) 
         except ShowkeeperError as exc:
             report.invalid.append({"url": feed.url, "error": str(exc)})
         else:
-            keys.append(row.key)
+            keys.append((row.key, row.source_url or feed.url))
             report.added.append({"url": feed.url, "key": row.key, "title": feed.title or ""})
     if background:
         ctx.spawn(_load_all(ctx, keys, report), name="import-opml")
@@ -65,14 +66,19 @@ async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) 
     return report
 
 
-async def _load_all(ctx: AppContext, keys: list[str], report: OpmlImport) -> None:
-    limit = asyncio.Semaphore(LOAD_CONCURRENCY)
+async def _load_all(ctx: AppContext, keys: list[tuple[str, str]], report: OpmlImport) -> None:
+    """Load each (key, url), as politely as a refresh: the same overall and per-host limits."""
+    settings = ctx.settings
+    overall = asyncio.Semaphore(settings.source_refresh_concurrency)
+    per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(settings.source_per_host_concurrency)
+    )
 
-    async def one(key: str) -> None:
-        async with limit:
+    async def one(key: str, url: str) -> None:
+        async with per_host[(urlsplit(url).hostname or "").lower()], overall:
             try:
                 await load_series(ctx, key)
             except ShowkeeperError as exc:
                 report.failed.append({"key": key, "error": str(exc)})
 
-    await asyncio.gather(*(one(key) for key in keys))
+    await asyncio.gather(*(one(key, url) for key, url in keys))
