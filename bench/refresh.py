@@ -353,7 +353,7 @@ def main() -> None:
         "hosts": HOSTS,
         "items_per_feed": args.items,
         "delay_ms": int(DELAY * 1000),
-        "settings": "defaults (source_refresh_concurrency 48, per host 4; OPML loads 8 at once)",
+        "settings": "defaults (source_refresh_concurrency 48, per host 4; OPML loads within the same limits)",
         "showkeeper_first_s": round(first_s, 2),
         "showkeeper_first": "showkeeper source import-opml feeds.opml",
         "reference_first": "sequential feedparser.parse(url)",

@@ -32,6 +32,7 @@ def build_app() -> typer.Typer:
         fetch_cmd,
         library_cmd,
         queue_cmd,
+        series_cmd,
         serve,
         sources_cmd,
     )
@@ -44,6 +45,7 @@ def build_app() -> typer.Typer:
             config_cmd,
             doctor,
             fetch_cmd,
+            series_cmd,
             sources_cmd,
             queue_cmd,
             library_cmd,

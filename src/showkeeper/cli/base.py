@@ -80,6 +80,16 @@ def _root(
     ctx.obj = {"data_dir": data_dir}
 
 
+def group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-command group ``name``, shared with other modules that add to it."""
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    sub = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     from showkeeper.config import load_settings
 

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from showkeeper.cli.base import console, err_console, handle_errors, run_async, settings_from
+from showkeeper.cli.base import (
+    console,
+    err_console,
+    group,
+    handle_errors,
+    run_async,
+    settings_from,
+)
 from showkeeper.errors import ShowkeeperError
 
 if TYPE_CHECKING:
@@ -21,16 +28,6 @@ def open_context(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
     from showkeeper.context import open_context as open_ctx
 
     return open_ctx(settings)
-
-
-def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """The sub-command group ``name``, shared with other modules that add to it."""
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(group, name=name)
-    return group
 
 
 async def _add(
@@ -60,33 +57,33 @@ async def _add(
 
 
 async def _list(settings: Settings) -> list[dict[str, Any]]:
-    from sqlalchemy import func, select
+    from showkeeper.series.service import SeriesQuery, list_series
 
-    from showkeeper.db.models import Episode, Series
-
-    async with open_context(settings) as ctx, ctx.db.session() as s:
-        counts = (
-            select(Episode.series_id, func.count().label("n"))
-            .group_by(Episode.series_id)
-            .subquery()
-        )
-        rows = await s.execute(
-            select(Series, counts.c.n)
-            .outerjoin(counts, counts.c.series_id == Series.id)
-            .order_by(Series.name)
-        )
-        return [
-            {
-                "key": series.key,
-                "name": series.name,
-                "kind": series.source_kind,
-                "status": series.loading_status,
-                "error": series.loading_error,
-                "episodes": int(n or 0),
-                "url": series.source_url,
-            }
-            for series, n in rows
-        ]
+    rows: list[dict[str, Any]] = []
+    async with open_context(settings) as ctx:
+        page = 1
+        while True:
+            total, items = await list_series(ctx.db, SeriesQuery(page=page, page_size=500))
+            rows.extend(items)
+            if not items or len(rows) >= total:
+                break
+            page += 1
+    return [
+        {
+            "key": series["key"],
+            "name": series["name"],
+            "folder": series["folder"],
+            "kind": series["source_kind"],
+            "status": series["loading_status"],
+            "error": series["loading_error"],
+            "monitored": series["monitored"],
+            "episodes": series["episode_count"],
+            "downloaded": series["downloaded_count"],
+            "missing": series["missing_count"],
+            "url": series["source_url"],
+        }
+        for series in rows
+    ]
 
 
 async def _retry(settings: Settings, key: str) -> dict[str, Any]:
@@ -139,8 +136,8 @@ def _options(
 
 
 def register(app: typer.Typer) -> None:
-    series_app = _group(app, "series", "Series: add from a source, list.")
-    source_app = _group(app, "source", "Sources: refresh, OPML import, podcast search.")
+    series_app = group(app, "series", "Series: add from a source, list, show, edit, remove.")
+    source_app = group(app, "source", "Sources: refresh, OPML import, podcast search.")
 
     @series_app.command("add")
     @handle_errors
@@ -182,23 +179,26 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def series_ls(
         ctx: typer.Context,
-        as_json: Annotated[
-            bool, typer.Option("--json", help="JSON lines instead of a table.")
-        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     ) -> None:
-        """List the series with their source and loading status."""
+        """List the series with their source, loading status and episode counts."""
         rows = run_async(_list(settings_from(ctx)))
         if as_json:
-            for row in rows:
-                typer.echo(json.dumps(row))
+            typer.echo(json.dumps(rows))
             return
         from rich.table import Table
 
-        table = Table("key", "name", "kind", "status", "episodes", "url")
+        table = Table("key", "name", "kind", "status", "on disk", "missing", "url")
         for row in rows:
             status = row["status"] if not row["error"] else f"{row['status']}: {row['error']}"
             table.add_row(
-                row["key"], row["name"], row["kind"], status, str(row["episodes"]), row["url"] or ""
+                row["key"],
+                row["name"],
+                row["kind"],
+                status,
+                f"{row['downloaded']}/{row['episodes']}",
+                str(row["missing"]),
+                row["url"] or "",
             )
         console.print(table)
 
@@ -269,9 +269,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         query: Annotated[str, typer.Argument(help="Words of the podcast's name.")],
         limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     ) -> None:
         """Search the podcast directory for feeds to add."""
         results = run_async(_search(settings_from(ctx), query, limit))
+        if as_json:
+            typer.echo(json.dumps(results, default=str))
+            return
         from rich.table import Table
 
         table = Table("title", "author", "episodes", "feed URL")

@@ -30,7 +30,7 @@ def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
 def ls(cli) -> dict[str, dict]:
     result = cli("series", "ls", "--json")
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    rows = json.loads(result.stdout)  # one JSON document, nothing else on stdout
     return {row["key"]: row for row in rows}
 
 
