@@ -22,15 +22,32 @@ _SHARED: list[Any] = [
 ]
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record arrives, so a live progress display
+    that redirects it (rich does) prints log lines above its bars, never through them."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(
     level: str = "INFO",
     *,
     logs_dir: Path | None = None,
     console_format: str = "console",
+    console_level: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
     backups: int = 5,
 ) -> None:
-    """Route structlog and the standard library (uvicorn, sqlalchemy) through one pipeline."""
+    """Route structlog and the standard library (uvicorn, sqlalchemy) through one pipeline.
+
+    ``console_level`` raises the console's threshold above ``level`` (the file keeps
+    ``level``); "OFF" silences the console.
+    """
     structlog.configure(
         processors=[
             *_SHARED,
@@ -52,7 +69,11 @@ def setup_logging(
         if getattr(handler, "_showkeeper", False):
             root.removeHandler(handler)
             handler.close()
-    console = logging.StreamHandler(sys.stderr)
+    console = _CurrentStderr()
+    if console_level is not None:
+        console.setLevel(
+            logging.CRITICAL + 1 if console_level == "OFF" else logging.getLevelName(console_level)
+        )
     console.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,

@@ -99,6 +99,22 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def cli_logging(settings: Settings, *, console_level: str = "WARNING") -> None:
+    """Log to data_dir/logs at log_level; the terminal shows only console_level and above
+    ("OFF": nothing), printed above any progress bars."""
+    from showkeeper.logging import setup_logging
+
+    try:
+        setup_logging(
+            settings.log_level,
+            logs_dir=settings.logs_dir,
+            console_format=settings.log_format,
+            console_level=console_level,
+        )
+    except OSError:  # no log file (data_dir not writable): the command says why itself
+        setup_logging(settings.log_level, console_level=console_level)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from showkeeper.cli.base import (
+    cli_logging,
     console,
     err_console,
     fail,
@@ -66,16 +66,6 @@ async def _fetch(
     return result.path, result.size, result.method
 
 
-def _quiet_logging(settings: Settings) -> None:
-    """Log lines go to data_dir/logs only: the console shows the bar and one result line."""
-    from showkeeper.logging import setup_logging
-
-    setup_logging(settings.log_level, logs_dir=settings.logs_dir)
-    for handler in logging.getLogger().handlers:
-        if type(handler) is logging.StreamHandler:
-            handler.setLevel(logging.CRITICAL + 1)
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     @handle_errors
@@ -101,7 +91,8 @@ def register(app: typer.Typer) -> None:
         from showkeeper.domain.paths import UnsafePathError
 
         settings = settings_from(ctx)
-        _quiet_logging(settings)
+        # log lines go to data_dir/logs only: the console shows the bar and one result line
+        cli_logging(settings, console_level="OFF")
         progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

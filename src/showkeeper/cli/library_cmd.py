@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from showkeeper.cli.base import console, handle_errors, run_async, settings_from
+from showkeeper.cli.base import cli_logging, console, handle_errors, run_async, settings_from
 
 if TYPE_CHECKING:
     from showkeeper.config import Settings
@@ -130,7 +130,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Scan the library folder and bring the database in line with what is on disk."""
-        result = run_async(_scan(settings_from(ctx), series, full))
+        settings = settings_from(ctx)
+        cli_logging(settings)
+        result = run_async(_scan(settings, series, full))
         _print_summary(result)
 
     @app.command()

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from showkeeper.cli.base import console, fail, handle_errors, run_async, settings_from
+from showkeeper.cli.base import (
+    cli_logging,
+    console,
+    fail,
+    handle_errors,
+    run_async,
+    settings_from,
+)
 from showkeeper.errors import ShowkeeperError
 
 if TYPE_CHECKING:
@@ -194,6 +201,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Queue a series' episodes and download them here, in the foreground."""
         settings = settings_from(ctx)
+        cli_logging(settings)
         results = run_async(_foreground(settings, series, missing, concurrency))
         done = sum(1 for s in results.values() if s == "completed")
         failed = sum(1 for s in results.values() if s == "failed")

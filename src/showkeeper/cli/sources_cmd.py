@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from showkeeper.cli.base import (
+    cli_logging,
     console,
     err_console,
     group,
@@ -166,6 +167,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a series from a source and load its episodes (in the foreground)."""
         settings = settings_from(ctx)
+        cli_logging(settings)
         options = _options(include, exclude, not_before, season_mode)
         added = run_async(_add(settings, url, kind, key, options))
         console.print(
@@ -208,7 +210,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context, key: Annotated[str, typer.Argument(help="The series key.")]
     ) -> None:
         """Load a series whose adding failed again (in the foreground)."""
-        done = run_async(_retry(settings_from(ctx), key))
+        settings = settings_from(ctx)
+        cli_logging(settings)
+        done = run_async(_retry(settings, key))
         console.print(f"loaded {done['name']} ({done['key']})", highlight=False, soft_wrap=True)
 
     @source_app.command("refresh")
@@ -218,7 +222,9 @@ def register(app: typer.Typer) -> None:
         key: Annotated[str | None, typer.Argument(help="One series; all when omitted.")] = None,
     ) -> None:
         """Refresh the episodes of every source (or one series)."""
-        summary = run_async(_refresh(settings_from(ctx), key))
+        settings = settings_from(ctx)
+        cli_logging(settings)
+        summary = run_async(_refresh(settings, key))
         console.print(
             f"refreshed {summary['series']} series in {summary['duration_s']}s: "
             f"{summary['changed']} changed, {summary['not_modified']} not modified, "
@@ -243,7 +249,9 @@ def register(app: typer.Typer) -> None:
         ],
     ) -> None:
         """Add every feed listed in an OPML file."""
-        report = run_async(_import(settings_from(ctx), file.read_bytes()))
+        settings = settings_from(ctx)
+        cli_logging(settings)
+        report = run_async(_import(settings, file.read_bytes()))
         failed_keys = {f["key"] for f in report["failed"]}
         loaded = [a for a in report["added"] if a["key"] not in failed_keys]
         console.print(
