@@ -34,17 +34,31 @@ def open_context(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
 async def _add(
     settings: Settings, url: str, kind: str | None, key: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
-    from showkeeper.sources.service import load_series, register_series
+    from showkeeper.sources.service import (
+        failed_series_for_url,
+        load_series,
+        register_series,
+        retry_series,
+    )
     from showkeeper.sources.store import episode_count
 
     async with open_context(settings) as ctx:
-        pending = await register_series(ctx, url, kind=kind, options=options or None, key=key)
+        failed = await failed_series_for_url(ctx, url)
         try:
-            row = await load_series(ctx, pending.key)
+            if failed is not None:  # its earlier add failed: this add is the retry
+                row = await retry_series(ctx, failed, background=False)
+            else:
+                pending = await register_series(
+                    ctx, url, kind=kind, options=options or None, key=key
+                )
+                failed = pending.key
+                row = await load_series(ctx, pending.key)
         except ShowkeeperError as exc:
+            if failed is None:
+                raise
             raise ShowkeeperError(
-                f"{exc} (series {pending.key} is recorded as failed: "
-                f"`showkeeper series retry {pending.key}` once fixed, or remove it)"
+                f"{exc} (series {failed} is recorded as failed: run the same "
+                f"`showkeeper series add` once fixed, or `showkeeper series rm {failed}`)"
             ) from None
         async with ctx.db.session() as s:
             count = await episode_count(s, row.id)

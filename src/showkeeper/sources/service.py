@@ -329,3 +329,19 @@ async def search_sources(
     """Search the directory of a source kind (feeds: the iTunes podcast directory)."""
     async with source_env(ctx.settings) as env:
         return await get_source(kind, env).search(query, limit=limit)
+
+
+async def failed_series_for_url(ctx: AppContext, url: str) -> str | None:
+    """The key of the series whose add from ``url`` failed, if there is one (None for a bad
+    URL, an unknown one, or a series that loaded)."""
+    try:
+        source_url = normalize_url(url)
+    except UnsafeURLError:
+        return None
+    async with ctx.db.session() as s:
+        found: str | None = await s.scalar(
+            select(Series.key).where(
+                Series.source_url == source_url, Series.loading_status == FAILED
+            )
+        )
+    return found

@@ -73,11 +73,23 @@ def test_failed_add_is_recorded_and_retried(cli, http_server_dir: tuple[Path, st
     assert "HTML page, not a feed" in failed.output and "recorded as failed" in failed.output
     ((key, row),) = ls(cli).items()
     assert row["status"] == "failed" and row["episodes"] == 0
+    again = cli("series", "add", f"{base}/late.xml", "--kind", "feed")  # still failing
+    assert again.exit_code == 1 and "recorded as failed" in again.output
+    assert list(ls(cli)) == [key]  # the same series, not a second one
 
     (root / "late.xml").write_bytes(podcast_rss([podcast_item(1)]))
-    retried = cli("series", "retry", key)
+    fixed = cli("series", "add", f"{base}/late.xml")  # the same command, once fixed
+    assert fixed.exit_code == 0, fixed.output
+    assert ls(cli)[key]["status"] == "completed" and ls(cli)[key]["episodes"] == 1
+    refused = cli("series", "add", f"{base}/late.xml")  # loaded: a second add is refused
+    assert refused.exit_code == 1 and "already has this source URL" in refused.output
+    (root / "other.xml").write_bytes(b"<html></html>")
+    cli("series", "add", f"{base}/other.xml", "--kind", "feed")
+    (root / "other.xml").write_bytes(podcast_rss([podcast_item(1)]))
+    other = next(k for k in ls(cli) if k != key)
+    retried = cli("series", "retry", other)  # retry by key works too
     assert retried.exit_code == 0, retried.output
-    assert ls(cli)[key]["status"] == "completed"
+    assert ls(cli)[other]["status"] == "completed"
     missing = cli("source", "refresh", "no-such-key")
     assert missing.exit_code == 2 and "no series 'no-such-key'" in missing.output
 
