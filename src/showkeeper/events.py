@@ -25,6 +25,7 @@ EventType = Literal[
     "scan_failed",
     "series_loading_update",
     "episodes_added",
+    "refresh_progress",
 ]
 
 # The WebSocket room each event type is delivered to.
@@ -38,8 +39,9 @@ ROOMS: dict[str, str] = {
     "scan_failed": "scan_progress",
     "series_loading_update": "series_loading",
     "episodes_added": "series_loading",
+    "refresh_progress": "series_loading",
 }
-PROGRESS_TYPES = frozenset({"download_progress", "scan_progress"})
+PROGRESS_TYPES = frozenset({"download_progress", "scan_progress", "refresh_progress"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,16 +25,7 @@ SHOWN_ISSUES = 20
 
 
 async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanResult:
-    import asyncio
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
+    from showkeeper.cli.progress import delayed_bar, following
     from showkeeper.context import open_context
     from showkeeper.library.service import run_scan
     from showkeeper.series.service import resolve_series_key
@@ -42,31 +33,15 @@ async def _scan(settings: Settings, series_key: str | None, full: bool) -> ScanR
     async with open_context(settings) as ctx:
         if series_key is not None:
             series_key = await resolve_series_key(ctx.db, series_key)
-        with Progress(
-            TextColumn("[bold]scanning[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("series · {task.fields[files]} files"),
-            TimeElapsedColumn(),
-            console=console.get(),
-            transient=True,
-        ) as progress:
-            task = progress.add_task("scan", total=None, files=0)
-            with ctx.bus.subscribe(types={"scan_progress"}) as sub:
+        with delayed_bar("scanning", "series") as bar:
 
-                async def follow() -> None:
-                    async for event in sub:
-                        data = event.data
-                        progress.update(
-                            task, completed=data["done"], total=data["total"], files=data["files"]
-                        )
+            def show(data: dict[str, Any]) -> None:
+                bar.update(
+                    completed=data["done"], total=data["total"], extra=f" · {data['files']} files"
+                )
 
-                follower = asyncio.create_task(follow())
-                try:
-                    result = await run_scan(ctx, series_key=series_key, force=full)
-                finally:
-                    follower.cancel()
-                    await asyncio.gather(follower, return_exceptions=True)
+            async with following(ctx.bus, {"scan_progress"}, show):
+                result = await run_scan(ctx, series_key=series_key, force=full)
         await _print_issues(ctx)
         return result
 

@@ -111,13 +111,21 @@ async def _retry(settings: Settings, key: str) -> dict[str, Any]:
 
 
 async def _refresh(settings: Settings, key: str | None) -> dict[str, Any]:
+    from showkeeper.cli.progress import delayed_bar, following
     from showkeeper.series.service import resolve_series_key
     from showkeeper.sources.service import refresh_all, refresh_series
 
     async with open_context(settings) as ctx:
         if key is not None:
             key = await resolve_series_key(ctx.db, key)
-        summary = await (refresh_series(ctx, key) if key else refresh_all(ctx))
+        with delayed_bar("refreshing", "series") as bar:
+
+            def show(data: dict[str, Any]) -> None:
+                failed = f" · {data['failed']} failed" if data["failed"] else ""
+                bar.update(completed=data["done"], total=data["total"], extra=failed)
+
+            async with following(ctx.bus, {"refresh_progress"}, show):
+                summary = await (refresh_series(ctx, key) if key else refresh_all(ctx))
     return summary.as_dict()
 
 

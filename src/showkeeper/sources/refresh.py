@@ -255,6 +255,8 @@ async def _write_batch(ctx: AppContext, batch: list[_Outcome], summary: RefreshS
             summary.not_modified += 1
         else:
             summary.changed += 1
+    done = summary.changed + summary.not_modified + summary.failed
+    ctx.bus.publish("refresh_progress", done=done, total=summary.series, failed=summary.failed)
     for key, added in events:
         summary.episodes_added += len(added)
         ctx.bus.publish(

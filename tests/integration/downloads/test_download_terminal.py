@@ -8,59 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pty
-import select
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pyte
 
 from showkeeper.config import load_settings
 from showkeeper.context import open_context
 from tests.integration.downloads.queue_support import add_series, serve_directory
 from tests.integration.downloads.servers import make_media
-
-BAR = "━"
-
-
-def run_in_terminal(argv: list[str], env: dict[str, str], timeout: float = 180) -> str:
-    """Run argv with a pseudo-terminal as its stdout and stderr; everything it wrote."""
-    main, child = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=child, stderr=child, env=env)
-    os.close(child)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(main, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(main)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
-def screen_lines(raw: str, columns: int) -> list[str]:
-    """Every line a person saw scroll by and on the final screen, as the terminal drew it."""
-    screen = pyte.HistoryScreen(columns, 24, history=10_000)
-    stream = pyte.Stream(screen)
-    stream.feed(raw.replace("\n", "\r\n"))  # the pty's ONLCR, which pyte does not apply
-    history = ["".join(line[x].data for x in range(columns)) for line in screen.history.top]
-    return [line.rstrip() for line in [*history, *screen.display] if line.strip()]
+from tests.terminal import BAR, run_in_terminal, screen_lines
 
 
 def test_log_lines_never_cut_through_the_bars(tmp_path: Path, library_dir: Path) -> None:
