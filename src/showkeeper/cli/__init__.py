@@ -30,6 +30,7 @@ def build_app() -> typer.Typer:
         db_cmd,
         doctor,
         fetch_cmd,
+        get_cmd,
         library_cmd,
         queue_cmd,
         series_cmd,
@@ -47,6 +48,7 @@ def build_app() -> typer.Typer:
             fetch_cmd,
             series_cmd,
             sources_cmd,
+            get_cmd,
             queue_cmd,
             library_cmd,
         ):

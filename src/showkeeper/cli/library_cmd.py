@@ -117,8 +117,10 @@ def register(app: typer.Typer) -> None:
         series: SeriesOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """List the missing episodes: monitored, aired, known at the source, kept by the
-        series' filters, not on disk and not queued."""
+        """List the missing episodes (known at the source, aired, not on disk or queued).
+
+        Monitored series and episodes only, and only what the series' filters keep.
+        """
         from rich.table import Table
 
         items = run_async(_missing(settings_from(ctx), series))

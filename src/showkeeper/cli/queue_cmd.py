@@ -198,16 +198,15 @@ def register(app: typer.Typer) -> None:
         concurrency: Annotated[
             int | None, typer.Option(min=1, max=64, help="Overrides download_concurrency.")
         ] = None,
+        refresh: Annotated[
+            bool,
+            typer.Option("--refresh/--no-refresh", help="Ask the source what is new first."),
+        ] = True,
     ) -> None:
-        """Queue a series' episodes and download them here, in the foreground."""
+        """Refresh a series from its source, queue its episodes and download them here."""
         settings = settings_from(ctx)
         cli_logging(settings)
-        results = run_async(_foreground(settings, series, missing, concurrency))
-        done = sum(1 for s in results.values() if s == "completed")
-        failed = sum(1 for s in results.values() if s == "failed")
-        console.print(f"{done} downloaded, {failed} failed, {len(results) - done - failed} other")
-        if failed:
-            raise fail(f"{failed} download(s) failed; see `showkeeper queue ls`")
+        print_results(run_async(_foreground(settings, series, missing, concurrency, refresh)))
 
     @app.command("worker")
     @handle_errors
@@ -228,26 +227,60 @@ def register(app: typer.Typer) -> None:
 
 
 async def _foreground(
-    settings: Settings, series_key: str, missing: bool, concurrency: int | None
+    settings: Settings, series_key: str, missing: bool, concurrency: int | None, refresh: bool
 ) -> dict[int, str]:
     from showkeeper.context import open_context
-    from showkeeper.downloads import control, foreground, service
     from showkeeper.series.service import resolve_series_key
     from showkeeper.services import download_companions
 
     async with open_context(settings, services=download_companions) as ctx:
         series_key = await resolve_series_key(ctx.db, series_key)
-        state = await control.get_state(ctx.db)
-        if state != "running":
-            raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")
-        await service.enqueue_series(ctx, series_key, missing=missing)
-        item_ids = await foreground.active_items_of_series(ctx, series_key)
-        if not item_ids:
-            console.print(f"nothing to download for {series_key}")
-            return {}
-        with _ProgressView(ctx) as view:
-            view.follow()
-            return await foreground.run_until_finished(ctx, item_ids, concurrency=concurrency)
+        if refresh:
+            await refresh_before_download(ctx, series_key)
+        return await download_series(ctx, series_key, missing=missing, concurrency=concurrency)
+
+
+async def refresh_before_download(ctx: AppContext, series_key: str) -> None:
+    """Ask the series' source what is new (one conditional request for a feed); a source
+    that cannot be reached is reported and the download goes on with what is known."""
+    from showkeeper.sources.service import refresh_series
+
+    try:
+        summary = await refresh_series(ctx, series_key)
+    except ShowkeeperError as exc:  # a library-only series has no source to ask
+        console.print(f"[yellow]not refreshed:[/] {exc}", highlight=False, soft_wrap=True)
+        return
+    for error in summary.errors.values():
+        console.print(f"[yellow]refresh failed:[/] {error}", highlight=False, soft_wrap=True)
+
+
+async def download_series(
+    ctx: AppContext, series_key: str, *, missing: bool = True, concurrency: int | None = None
+) -> dict[int, str]:
+    """Queue the series' missing episodes (or all not on disk) and download them here with
+    live bars; item id -> final status."""
+    from showkeeper.downloads import control, foreground, service
+
+    state = await control.get_state(ctx.db)
+    if state != "running":
+        raise ShowkeeperError(f"the queue is {state}; run `showkeeper queue resume` first")
+    await service.enqueue_series(ctx, series_key, missing=missing)
+    item_ids = await foreground.active_items_of_series(ctx, series_key)
+    if not item_ids:
+        console.print(f"nothing to download for {series_key}")
+        return {}
+    with _ProgressView(ctx) as view:
+        view.follow()
+        return await foreground.run_until_finished(ctx, item_ids, concurrency=concurrency)
+
+
+def print_results(results: dict[int, str]) -> None:
+    """The summary line; exit 1 when a download failed."""
+    done = sum(1 for s in results.values() if s == "completed")
+    failed = sum(1 for s in results.values() if s == "failed")
+    console.print(f"{done} downloaded, {failed} failed, {len(results) - done - failed} other")
+    if failed:
+        raise fail(f"{failed} download(s) failed; see `showkeeper queue ls`")
 
 
 class _ProgressView:

@@ -35,15 +35,17 @@ async def _add(
     settings: Settings, url: str, kind: str | None, key: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
     from showkeeper.sources.service import (
-        failed_series_for_url,
+        FAILED,
         load_series,
         register_series,
         retry_series,
+        series_for_url,
     )
     from showkeeper.sources.store import episode_count
 
     async with open_context(settings) as ctx:
-        failed = await failed_series_for_url(ctx, url)
+        known = await series_for_url(ctx, url)
+        failed = known[0] if known is not None and known[1] == FAILED else None
         try:
             if failed is not None:  # its earlier add failed: this add is the retry
                 row = await retry_series(ctx, failed, background=False)

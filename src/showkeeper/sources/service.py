@@ -331,17 +331,16 @@ async def search_sources(
         return await get_source(kind, env).search(query, limit=limit)
 
 
-async def failed_series_for_url(ctx: AppContext, url: str) -> str | None:
-    """The key of the series whose add from ``url`` failed, if there is one (None for a bad
-    URL, an unknown one, or a series that loaded)."""
+async def series_for_url(ctx: AppContext, url: str) -> tuple[str, str] | None:
+    """(key, loading status) of the series added from ``url``, or None (a bad URL too)."""
     try:
         source_url = normalize_url(url)
     except UnsafeURLError:
         return None
     async with ctx.db.session() as s:
-        found: str | None = await s.scalar(
-            select(Series.key).where(
-                Series.source_url == source_url, Series.loading_status == FAILED
+        row = (
+            await s.execute(
+                select(Series.key, Series.loading_status).where(Series.source_url == source_url)
             )
-        )
-    return found
+        ).first()
+    return None if row is None else (str(row.key), str(row.loading_status))
