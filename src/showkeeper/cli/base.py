@@ -26,6 +26,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+SourceUrlArg = Annotated[str, typer.Argument(help="Feed, channel/playlist or directory URL.")]
+KindOpt = Annotated[
+    str | None, typer.Option("--kind", help="feed, ytdlp or httpdir (detected when omitted).")
+]
+
+
 class _LazyConsole:
     """A rich Console made on first use (importing rich costs start-up time)."""
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from showkeeper.cli.base import (
+    KindOpt,
+    SourceUrlArg,
     cli_logging,
     console,
     fail,
@@ -79,15 +81,12 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def get(
         ctx: typer.Context,
-        url: Annotated[str, typer.Argument(help="Feed, channel/playlist or directory URL.")],
+        url: SourceUrlArg,
         library: Annotated[
             Path | None,
             typer.Option("--library", help="The library folder (default: library_dir)."),
         ] = None,
-        kind: Annotated[
-            str | None,
-            typer.Option("--kind", help="feed, ytdlp or httpdir (detected when omitted)."),
-        ] = None,
+        kind: KindOpt = None,
         concurrency: Annotated[
             int | None, typer.Option(min=1, max=64, help="Overrides download_concurrency.")
         ] = None,

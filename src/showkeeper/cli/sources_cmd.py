@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from showkeeper.cli.base import (
+    KindOpt,
+    SourceUrlArg,
     cli_logging,
     console,
     err_console,
@@ -168,11 +170,8 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def series_add(
         ctx: typer.Context,
-        url: Annotated[str, typer.Argument(help="Feed, channel/playlist or directory URL.")],
-        kind: Annotated[
-            str | None,
-            typer.Option("--kind", help="feed, ytdlp or httpdir (detected when omitted)."),
-        ] = None,
+        url: SourceUrlArg,
+        kind: KindOpt = None,
         key: Annotated[
             str | None, typer.Option("--key", help="The series key (default: from the URL).")
         ] = None,
