@@ -1,8 +1,9 @@
-"""Which ffmpeg showkeeper runs: the one on PATH, else the imageio-ffmpeg wheel's binary."""
+"""Which ffmpeg (and ffprobe) showkeeper runs: the one on PATH, else the imageio-ffmpeg wheel's binary."""
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass
 
@@ -32,3 +33,21 @@ def ffmpeg_exe() -> str:
     if info.path is None:
         raise RuntimeError("no ffmpeg found: install ffmpeg or the imageio-ffmpeg package")
     return info.path
+
+
+@functools.cache
+def find_ffprobe() -> FfmpegInfo:
+    """ffprobe on PATH, else beside the ffmpeg binary (Debian's ffmpeg package ships both).
+
+    The imageio-ffmpeg wheel has no ffprobe: then origin is "missing" and callers report
+    what they cannot read (quality and media info stay unknown).
+    """
+    on_path = shutil.which("ffprobe")
+    if on_path:
+        return FfmpegInfo(on_path, "PATH")
+    ffmpeg = find_ffmpeg().path
+    if ffmpeg:
+        beside = os.path.join(os.path.dirname(ffmpeg), "ffprobe")
+        if os.access(beside, os.X_OK):
+            return FfmpegInfo(beside, "beside ffmpeg")
+    return FfmpegInfo(None, "missing")
