@@ -329,3 +329,18 @@ async def search_sources(
     """Search the directory of a source kind (feeds: the iTunes podcast directory)."""
     async with source_env(ctx.settings) as env:
         return await get_source(kind, env).search(query, limit=limit)
+
+
+async def series_id_for_url(ctx: AppContext, url: str) -> int | None:
+    """The id of the series added from this source URL (in its stored form), or None.
+
+    Raises:
+        InvalidSourceError: the URL cannot be a source.
+    """
+    try:
+        source_url = normalize_url(url)
+    except UnsafeURLError as exc:
+        raise InvalidSourceError(str(exc)) from None
+    async with ctx.db.session() as s:
+        found = await s.scalar(select(Series.id).where(Series.source_url == source_url))
+    return int(found) if found is not None else None
