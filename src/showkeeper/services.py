@@ -8,10 +8,12 @@ Code that needs a running service asks the context by type: ``ctx.service(Worker
 
 from __future__ import annotations
 
+from showkeeper.automation.commands import CommandTracker
 from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
+from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
@@ -48,6 +50,7 @@ def _server_services(ctx: AppContext) -> list[Service]:
     the scheduler (when enabled) reports its job durations to the metrics."""
     metrics = Metrics(ctx)
     out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
+    out += [CommandTracker(ctx), MediaInfoCache()]  # the Sonarr v3 API's commands, ffprobe cache
     if ctx.settings.scheduler_enabled:
         out.append(make_scheduler(ctx, metrics))
     return out
