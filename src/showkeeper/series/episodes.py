@@ -156,3 +156,13 @@ async def series_names(db: Database, series_ids: Sequence[int]) -> dict[int, tup
     async with db.session() as s:
         rows = await s.execute(select(Series.id, Series.key, Series.name).where(Series.id.in_(ids)))
         return {sid: (key, name) for sid, key, name in rows}
+
+
+async def episodes_exist(db: Database, ids: Sequence[int]) -> None:
+    """Raises NotFoundError naming the first ids that are no episode."""
+    wanted = sorted(set(ids))
+    found = {e.id for e in await episodes_by_ids(db, wanted)}
+    unknown = [i for i in wanted if i not in found]
+    if unknown:
+        shown = ", ".join(map(str, unknown[:5])) + (" ..." if len(unknown) > 5 else "")
+        raise NotFoundError(f"no episode with id {shown}")

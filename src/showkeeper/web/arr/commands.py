@@ -12,7 +12,7 @@ from showkeeper.context import AppContext
 from showkeeper.downloads import service as downloads
 from showkeeper.errors import ShowkeeperError
 from showkeeper.library.service import run_scan
-from showkeeper.series.episodes import series_key
+from showkeeper.series.episodes import episodes_exist, series_key
 from showkeeper.sources import service as sources
 from showkeeper.web.arr.base import ArrRoute, CommandsDep, JsonResponse
 from showkeeper.web.arr.resources import command_resource
@@ -95,8 +95,14 @@ async def post_command(body: CommandIn, ctx: CtxDep, tracker: CommandsDep) -> Js
         raise ShowkeeperError(
             f"unknown command {body.name[:100]!r}; known commands: {', '.join(COMMANDS)}"
         )
-    if body.name in ("SeriesSearch", "RescanSeries", "RefreshSeries", "RssSync"):
-        await _series_keys(ctx, body)  # an unknown series answers 404 now, not later
+    # what would make the command fail answers now (400/404), not later in its status
+    if body.name == "SeriesSearch" and body.seriesId is None and not body.seriesIds:
+        raise ShowkeeperError("SeriesSearch needs seriesId")
+    if body.name == "EpisodeSearch":
+        if not body.episodeIds:
+            raise ShowkeeperError("EpisodeSearch needs episodeIds")
+        await episodes_exist(ctx.db, body.episodeIds)
+    await _series_keys(ctx, body)
     if body.name == "RssSync":
         body = CommandIn(name=body.name)  # RssSync refreshes every source
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -19,6 +20,14 @@ FEED_PATH = "/feed/v3/calendar/showkeeper.ics"
 MAX_DAYS = 3650
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _line(text: str) -> str:
+    """One line of text: a title's line breaks and control characters become spaces."""
+    return _CONTROLS.sub(" ", text).strip()
+
+
 def build_calendar(
     episodes: list[Episode], names: dict[int, tuple[str, str]], *, stamp: datetime
 ) -> bytes:
@@ -30,7 +39,9 @@ def build_calendar(
     for ep in episodes:
         if ep.air_date is None:
             continue
-        key, name = names.get(ep.series_id, ("", "unknown series"))
+        key, raw_name = names.get(ep.series_id, ("", "unknown series"))
+        name = _line(raw_name)
+        title = _line(ep.title) if ep.title else None
         number = f"{ep.season}x{ep.episode:02d}"
         event = Event()
         # stable across runs and servers' restarts: the episode's id and series key
@@ -38,11 +49,11 @@ def build_calendar(
         event.add("dtstamp", stamp)
         event.add("dtstart", ep.air_date)
         event.add("dtend", ep.air_date + timedelta(days=1))
-        event.add("summary", f"{name} - {number}" + (f" - {ep.title}" if ep.title else ""))
+        event.add("summary", f"{name} - {number}" + (f" - {title}" if title else ""))
         event.add(
             "description",
             f"{name}, season {ep.season}, episode {ep.episode}"
-            + (f": {ep.title}" if ep.title else "")
+            + (f": {title}" if title else "")
             + (" (downloaded)" if ep.is_downloaded else ""),
         )
         event.add("categories", [name])

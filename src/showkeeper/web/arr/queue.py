@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from showkeeper.context import AppContext
 from showkeeper.downloads import service
+from showkeeper.errors import NotFoundError
 from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.series.episodes import episodes_by_ids
 from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, page_window
@@ -145,9 +147,11 @@ async def remove_bulk(
     skipRedownload: bool = False,
     changeCategory: bool = False,
 ) -> JsonResponse:
-    """Cancel (or remove, once finished) several queue items."""
+    """Cancel (or remove, once finished) several queue items; ids no longer in the queue are
+    skipped, as Sonarr does."""
     for item_id in dict.fromkeys(body.ids):
-        await service.remove_item(ctx, item_id)
+        with contextlib.suppress(NotFoundError):
+            await service.remove_item(ctx, item_id)
     return JsonResponse({})
 
 
