@@ -9,6 +9,7 @@ S01E04 (airs in ten days: in the calendar, never missing yet).
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import threading
 import time
@@ -85,6 +86,7 @@ class ArrSite:
     feed_url: str
     threaded: ThreadedSite
     future_air_date: str
+    search_url: str
 
 
 def _rfc2822(when: datetime) -> str:
@@ -130,7 +132,21 @@ def arr_site(arr_media: Path) -> Iterator[ArrSite]:
             Item("Future", 1, 4, (enc("/media/e4.mp4", arr_media / "e4.mp4"),), _rfc2822(future)),
         ]
         url = site.add("/feed.xml", rss(SHOW, items), "application/rss+xml")
-        yield ArrSite(url, site, future.date().isoformat())
+        directory = {  # the iTunes Search API's shape: series/lookup?term= searches it
+            "resultCount": 1,
+            "results": [
+                {
+                    "collectionName": SHOW,
+                    "feedUrl": url,
+                    "artistName": "Arr Studio",
+                    "artworkUrl600": site.url("/art.jpg"),
+                    "trackCount": 4,
+                    "primaryGenreName": "TV & Film",
+                }
+            ],
+        }
+        search = site.add("/search", json.dumps(directory).encode(), "application/json")
+        yield ArrSite(url, site, future.date().isoformat(), search)
     finally:
         site.stop()
 
@@ -183,9 +199,13 @@ def _serve(server: uvicorn.Server) -> None:
 
 
 @pytest.fixture
-def arr_settings(settings: Settings) -> Settings:
+def arr_settings(settings: Settings, arr_site: ArrSite) -> Settings:
     return settings.model_copy(
-        update={"download_workers_in_server": True, "download_retry_base_s": 0.2}
+        update={
+            "download_workers_in_server": True,
+            "download_retry_base_s": 0.2,
+            "itunes_search_url": arr_site.search_url,
+        }
     )
 
 

@@ -52,6 +52,11 @@ def test_pyarr_against_showkeeper(arr_server: ArrServer, arr_site: ArrSite) -> N
     assert sonarr.get_tag(tag["id"]) == tag
     assert sonarr.upd_tag(tag["id"], "family")["label"] == "family"
 
+    # a podcast directory search finds it by name
+    (hit,) = sonarr.lookup_series(term="arr show")
+    assert hit["title"] == SHOW and hit["titleSlug"] == arr_site.feed_url
+    assert hit["statistics"]["totalEpisodeCount"] == 4
+
     # add the series from a lookup of its feed URL, as pyarr's add_series expects
     (found,) = sonarr.lookup_series(term=arr_site.feed_url)
     assert found["titleSlug"] == arr_site.feed_url

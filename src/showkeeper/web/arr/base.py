@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import Response
@@ -95,6 +95,9 @@ def get_commands(ctx: CtxDep) -> CommandTracker:
 def get_media(ctx: CtxDep) -> MediaInfoCache | None:
     return ctx.service(MediaInfoCache)
 
+
+PathId = Annotated[int, Path(ge=0, le=2**31 - 1)]
+"""Sonarr's ids are int32."""
 
 CommandsDep = Annotated[CommandTracker, Depends(get_commands)]
 MediaDep = Annotated[MediaInfoCache | None, Depends(get_media)]

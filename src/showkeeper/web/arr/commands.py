@@ -14,7 +14,7 @@ from showkeeper.errors import ShowkeeperError
 from showkeeper.library.service import run_scan
 from showkeeper.series.episodes import episodes_exist, series_key
 from showkeeper.sources import service as sources
-from showkeeper.web.arr.base import ArrRoute, CommandsDep, JsonResponse
+from showkeeper.web.arr.base import ArrRoute, CommandsDep, JsonResponse, PathId
 from showkeeper.web.arr.resources import command_resource
 from showkeeper.web.deps import CtxDep
 
@@ -120,6 +120,6 @@ async def list_commands(tracker: CommandsDep) -> JsonResponse:
 
 
 @router.get("/command/{command_id}")
-async def get_command(command_id: int, tracker: CommandsDep) -> JsonResponse:
+async def get_command(command_id: PathId, tracker: CommandsDep) -> JsonResponse:
     """One command's status: queued, started, completed or failed."""
     return JsonResponse(command_resource(tracker.get(command_id)))

@@ -14,7 +14,7 @@ from showkeeper.db.models import Episode
 from showkeeper.errors import NotFoundError
 from showkeeper.library.mediainfo import MediaInfoCache, file_modified, media_info
 from showkeeper.series import episodes as service
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep
+from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, PathId
 from showkeeper.web.arr.resources import episode_file_resource, episode_resource
 from showkeeper.web.arr.series import series_resources
 from showkeeper.web.deps import CtxDep
@@ -112,7 +112,7 @@ async def monitor(body: MonitorIn, ctx: CtxDep, media: MediaDep) -> JsonResponse
 
 
 @router.get("/episode/{episode_id}")
-async def get_episode(episode_id: int, ctx: CtxDep, media: MediaDep) -> JsonResponse:
+async def get_episode(episode_id: PathId, ctx: CtxDep, media: MediaDep) -> JsonResponse:
     """One episode, with its series and file."""
     ep = await service.get_episode(ctx.db, episode_id)
     out = await episode_resources(ctx, media, [ep], include_series=True, include_file=True)
@@ -126,7 +126,7 @@ class EpisodeIn(BaseModel):
 
 @router.put("/episode/{episode_id}", status_code=202)
 async def edit_episode(
-    episode_id: int, body: EpisodeIn, ctx: CtxDep, media: MediaDep
+    episode_id: PathId, body: EpisodeIn, ctx: CtxDep, media: MediaDep
 ) -> JsonResponse:
     """Monitor or unmonitor one episode (the only field read)."""
     changed = await service.set_episodes_monitored(ctx.db, [episode_id], body.monitored)
@@ -152,7 +152,7 @@ async def list_files(
 
 
 @router.get("/episodefile/{file_id}")
-async def get_file(file_id: int, ctx: CtxDep, media: MediaDep) -> JsonResponse:
+async def get_file(file_id: PathId, ctx: CtxDep, media: MediaDep) -> JsonResponse:
     """One file: path, size, quality and media info read by ffprobe."""
     ep = await service.get_episode(ctx.db, file_id)
     files = await file_resources(ctx, media, [ep])
@@ -162,7 +162,7 @@ async def get_file(file_id: int, ctx: CtxDep, media: MediaDep) -> JsonResponse:
 
 
 @router.delete("/episodefile/{file_id}")
-async def delete_file(file_id: int, ctx: CtxDep) -> JsonResponse:
+async def delete_file(file_id: PathId, ctx: CtxDep) -> JsonResponse:
     """Delete the file from the library; the episode becomes missing again."""
     await service.delete_episode_file(ctx.db, file_id, library_dir=ctx.settings.library_dir)
     return JsonResponse({})

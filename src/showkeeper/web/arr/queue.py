@@ -13,7 +13,7 @@ from showkeeper.downloads import service
 from showkeeper.errors import NotFoundError
 from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.series.episodes import episodes_by_ids
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, page_window
+from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, PathId, page_window
 from showkeeper.web.arr.episodes import episode_resources
 from showkeeper.web.arr.resources import queue_resource
 from showkeeper.web.arr.series import series_resources
@@ -157,7 +157,7 @@ async def remove_bulk(
 
 @router.delete("/queue/{item_id}")
 async def remove(
-    item_id: int,
+    item_id: PathId,
     ctx: CtxDep,
     removeFromClient: bool = True,
     blocklist: bool = False,

@@ -14,7 +14,7 @@ from showkeeper.series.episodes import series_key
 from showkeeper.series.service import delete_series, edit_monitoring
 from showkeeper.sources import service as sources
 from showkeeper.sources.base import SearchResult
-from showkeeper.web.arr.base import ArrRoute, JsonResponse
+from showkeeper.web.arr.base import ArrRoute, JsonResponse, PathId
 from showkeeper.web.arr.resources import PROFILE_ID, clean_title, series_resource
 from showkeeper.web.deps import CtxDep
 
@@ -133,7 +133,7 @@ def _lookup_resource(hit: SearchResult, root: str | None) -> dict[str, Any]:
 
 
 @router.get("/series/{series_id}")
-async def get_series(series_id: int, ctx: CtxDep) -> JsonResponse:
+async def get_series(series_id: PathId, ctx: CtxDep) -> JsonResponse:
     """One series."""
     return JsonResponse(await one_series(ctx, series_id))
 
@@ -174,14 +174,14 @@ async def edit_series_by_body(body: SeriesIn, ctx: CtxDep) -> JsonResponse:
 
 
 @router.put("/series/{series_id}", status_code=202)
-async def edit_series(series_id: int, body: SeriesIn, ctx: CtxDep) -> JsonResponse:
+async def edit_series(series_id: PathId, body: SeriesIn, ctx: CtxDep) -> JsonResponse:
     """Set monitored, seasons' monitored and tags; path and the rest are read-only."""
     return await _edit(ctx, series_id, body)
 
 
 @router.delete("/series/{series_id}")
 async def remove_series(
-    series_id: int, ctx: CtxDep, deleteFiles: bool = False, addImportListExclusion: bool = False
+    series_id: PathId, ctx: CtxDep, deleteFiles: bool = False, addImportListExclusion: bool = False
 ) -> JsonResponse:
     """Remove a series; with deleteFiles its folder too."""
     key = await series_key(ctx.db, series_id)

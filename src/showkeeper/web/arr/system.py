@@ -17,7 +17,7 @@ from showkeeper.errors import NotFoundError
 from showkeeper.ffmpeg import find_ffprobe
 from showkeeper.health import run_checks
 from showkeeper.series import tags as tag_service
-from showkeeper.web.arr.base import ArrRoute, JsonResponse
+from showkeeper.web.arr.base import ArrRoute, JsonResponse, PathId
 from showkeeper.web.arr.resources import PROFILE_ID, PROFILE_NAME
 from showkeeper.web.deps import CtxDep, DbDep
 
@@ -145,7 +145,7 @@ async def root_folders(ctx: CtxDep) -> JsonResponse:
 
 
 @router.get("/rootfolder/{folder_id}")
-async def root_folder(folder_id: int, ctx: CtxDep) -> JsonResponse:
+async def root_folder(folder_id: PathId, ctx: CtxDep) -> JsonResponse:
     """The library folder (id 1)."""
     if folder_id != 1:
         raise NotFoundError(f"no root folder with id {folder_id}; the library folder is 1")
@@ -192,7 +192,7 @@ async def quality_profiles() -> JsonResponse:
 
 
 @router.get("/qualityprofile/{profile_id}")
-async def quality_profile(profile_id: int) -> JsonResponse:
+async def quality_profile(profile_id: PathId) -> JsonResponse:
     """The fixed profile (id 1)."""
     if profile_id != PROFILE_ID:
         raise NotFoundError(f"no quality profile with id {profile_id}; the only one is 1")
@@ -206,7 +206,7 @@ async def language_profiles() -> JsonResponse:
 
 
 @router.get("/languageprofile/{profile_id}")
-async def language_profile(profile_id: int) -> JsonResponse:
+async def language_profile(profile_id: PathId) -> JsonResponse:
     """The fixed profile (id 1)."""
     if profile_id != PROFILE_ID:
         raise NotFoundError(f"no language profile with id {profile_id}; the only one is 1")
@@ -229,7 +229,7 @@ async def tags(db: DbDep) -> JsonResponse:
 
 
 @router.get("/tag/{tag_id}")
-async def tag(tag_id: int, db: DbDep) -> JsonResponse:
+async def tag(tag_id: PathId, db: DbDep) -> JsonResponse:
     """One tag."""
     return JsonResponse(_tag(await tag_service.get_tag(db, tag_id)))
 
@@ -249,13 +249,13 @@ async def rename_tag_by_body(body: TagIn, db: DbDep) -> JsonResponse:
 
 
 @router.put("/tag/{tag_id}", status_code=202)
-async def rename_tag(tag_id: int, body: TagIn, db: DbDep) -> JsonResponse:
+async def rename_tag(tag_id: PathId, body: TagIn, db: DbDep) -> JsonResponse:
     """Rename a tag."""
     return JsonResponse(_tag(await tag_service.rename_tag(db, tag_id, body.label)), 202)
 
 
 @router.delete("/tag/{tag_id}")
-async def delete_tag(tag_id: int, db: DbDep) -> JsonResponse:
+async def delete_tag(tag_id: PathId, db: DbDep) -> JsonResponse:
     """Delete a tag and take it off every series."""
     await tag_service.delete_tag(db, tag_id)
     return JsonResponse({})
