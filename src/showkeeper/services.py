@@ -18,6 +18,7 @@ from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
 from showkeeper.sources.recovery import SourceLoadRecovery
+from showkeeper.web.arr.cache import for_database as answers_cache
 from showkeeper.web.ws import WsHub
 
 
@@ -50,7 +51,8 @@ def _server_services(ctx: AppContext) -> list[Service]:
     the scheduler (when enabled) reports its job durations to the metrics."""
     metrics = Metrics(ctx)
     out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
-    out += [CommandTracker(ctx), MediaInfoCache()]  # the Sonarr v3 API's commands, ffprobe cache
+    # the Sonarr v3 API's commands, ffprobe results and polled answers
+    out += [CommandTracker(ctx), MediaInfoCache(), answers_cache(ctx.bus, ctx.db.url)]
     if ctx.settings.scheduler_enabled:
         out.append(make_scheduler(ctx, metrics))
     return out

@@ -15,6 +15,7 @@ from showkeeper.automation.commands import CommandTracker
 from showkeeper.errors import ShowkeeperError
 from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.logging import redact
+from showkeeper.web.arr.cache import ResponseCache
 from showkeeper.web.deps import CtxDep
 
 MAX_PAGE_SIZE = 1000
@@ -32,6 +33,12 @@ class JsonResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class JsonBytes(Response):
+    """JSON already encoded (a cached answer)."""
+
+    media_type = "application/json"
 
 
 def error_body(message: str, status: int) -> dict[str, Any]:
@@ -96,8 +103,13 @@ def get_media(ctx: CtxDep) -> MediaInfoCache | None:
     return ctx.service(MediaInfoCache)
 
 
+def get_cache(ctx: CtxDep) -> ResponseCache | None:
+    return ctx.service(ResponseCache)
+
+
 PathId = Annotated[int, Path(ge=0, le=2**31 - 1)]
 """Sonarr's ids are int32."""
 
 CommandsDep = Annotated[CommandTracker, Depends(get_commands)]
 MediaDep = Annotated[MediaInfoCache | None, Depends(get_media)]
+CacheDep = Annotated[ResponseCache | None, Depends(get_cache)]

@@ -14,7 +14,8 @@ from showkeeper.db.models import Episode
 from showkeeper.errors import NotFoundError
 from showkeeper.library.mediainfo import MediaInfoCache, file_modified, media_info
 from showkeeper.series import episodes as service
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, PathId
+from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonResponse, MediaDep, PathId
+from showkeeper.web.arr.cache import invalidate
 from showkeeper.web.arr.resources import episode_file_resource, episode_resource
 from showkeeper.web.arr.series import series_resources
 from showkeeper.web.deps import CtxDep
@@ -105,9 +106,10 @@ class MonitorIn(BaseModel):
 
 
 @router.put("/episode/monitor", status_code=202)
-async def monitor(body: MonitorIn, ctx: CtxDep, media: MediaDep) -> JsonResponse:
+async def monitor(body: MonitorIn, ctx: CtxDep, media: MediaDep, cache: CacheDep) -> JsonResponse:
     """Monitor or unmonitor episodes in bulk; answers them."""
     changed = await service.set_episodes_monitored(ctx.db, body.episodeIds, body.monitored)
+    invalidate(cache)
     return JsonResponse(await episode_resources(ctx, media, changed), status_code=202)
 
 
@@ -126,10 +128,11 @@ class EpisodeIn(BaseModel):
 
 @router.put("/episode/{episode_id}", status_code=202)
 async def edit_episode(
-    episode_id: PathId, body: EpisodeIn, ctx: CtxDep, media: MediaDep
+    episode_id: PathId, body: EpisodeIn, ctx: CtxDep, media: MediaDep, cache: CacheDep
 ) -> JsonResponse:
     """Monitor or unmonitor one episode (the only field read)."""
     changed = await service.set_episodes_monitored(ctx.db, [episode_id], body.monitored)
+    invalidate(cache)
     return JsonResponse((await episode_resources(ctx, media, changed))[0], status_code=202)
 
 
@@ -162,7 +165,8 @@ async def get_file(file_id: PathId, ctx: CtxDep, media: MediaDep) -> JsonRespons
 
 
 @router.delete("/episodefile/{file_id}")
-async def delete_file(file_id: PathId, ctx: CtxDep) -> JsonResponse:
+async def delete_file(file_id: PathId, ctx: CtxDep, cache: CacheDep) -> JsonResponse:
     """Delete the file from the library; the episode becomes missing again."""
     await service.delete_episode_file(ctx.db, file_id, library_dir=ctx.settings.library_dir)
+    invalidate(cache)
     return JsonResponse({})

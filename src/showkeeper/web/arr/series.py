@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
 
 from showkeeper.context import AppContext
 from showkeeper.errors import NotFoundError
@@ -14,7 +16,8 @@ from showkeeper.series.episodes import series_key
 from showkeeper.series.service import delete_series, edit_monitoring
 from showkeeper.sources import service as sources
 from showkeeper.sources.base import SearchResult
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, PathId
+from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonBytes, JsonResponse, PathId
+from showkeeper.web.arr.cache import ResponseCache, cached, invalidate
 from showkeeper.web.arr.resources import PROFILE_ID, clean_title, series_resource
 from showkeeper.web.deps import CtxDep
 
@@ -43,13 +46,17 @@ async def series_resources(ctx: AppContext, ids: list[int] | None = None) -> dic
 
 @router.get("/series")
 async def list_series(
-    ctx: CtxDep, tvdbId: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None
-) -> JsonResponse:
+    ctx: CtxDep, cache: CacheDep, tvdbId: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None
+) -> Response:
     """Every series with statistics, seasons, images and tags (by title)."""
-    found = list((await series_resources(ctx)).values())
     if tvdbId is not None:
-        found = [s for s in found if s["tvdbId"] == tvdbId]
-    return JsonResponse(found)
+        found = [s for s in (await series_resources(ctx)).values() if s["tvdbId"] == tvdbId]
+        return JsonResponse(found)
+
+    async def encoded() -> bytes:
+        return orjson.dumps(list((await series_resources(ctx)).values()))
+
+    return JsonBytes(await cached(cache, "series", encoded))
 
 
 class SeasonIn(BaseModel):
@@ -139,7 +146,7 @@ async def get_series(series_id: PathId, ctx: CtxDep) -> JsonResponse:
 
 
 @router.post("/series", status_code=201)
-async def add_series(body: SeriesAdd, ctx: CtxDep) -> JsonResponse:
+async def add_series(body: SeriesAdd, ctx: CtxDep, cache: CacheDep) -> JsonResponse:
     """Add a series from ``sourceUrl`` (or a lookup result's ``titleSlug``); it loads in the
     background, the created resource is answered at once."""
     url = body.sourceUrl or (
@@ -152,38 +159,49 @@ async def add_series(body: SeriesAdd, ctx: CtxDep) -> JsonResponse:
             "give the source URL in sourceUrl (or a series/lookup result, whose titleSlug is it)"
         )
     row = await sources.start_add(ctx, url)
+    invalidate(cache)
     if body.monitored is False or body.tags:
         await edit_monitoring(ctx.db, row.id, monitored=body.monitored, tag_ids=body.tags)
     return JsonResponse(await one_series(ctx, row.id), status_code=201)
 
 
-async def _edit(ctx: AppContext, series_id: int, body: SeriesIn) -> JsonResponse:
+async def _edit(
+    ctx: AppContext, cache: ResponseCache | None, series_id: int, body: SeriesIn
+) -> JsonResponse:
     seasons = {s.seasonNumber: s.monitored for s in body.seasons} if body.seasons else None
     await edit_monitoring(
         ctx.db, series_id, monitored=body.monitored, seasons=seasons, tag_ids=body.tags
     )
+    invalidate(cache)
     return JsonResponse(await one_series(ctx, series_id), status_code=202)
 
 
 @router.put("/series", status_code=202)
-async def edit_series_by_body(body: SeriesIn, ctx: CtxDep) -> JsonResponse:
+async def edit_series_by_body(body: SeriesIn, ctx: CtxDep, cache: CacheDep) -> JsonResponse:
     """Edit the series whose id is in the body (pyarr's and aiopyarr's form)."""
     if not body.id:
         raise NotFoundError("give the series' id in the body, or PUT /api/v3/series/{id}")
-    return await _edit(ctx, body.id, body)
+    return await _edit(ctx, cache, body.id, body)
 
 
 @router.put("/series/{series_id}", status_code=202)
-async def edit_series(series_id: PathId, body: SeriesIn, ctx: CtxDep) -> JsonResponse:
+async def edit_series(
+    series_id: PathId, body: SeriesIn, ctx: CtxDep, cache: CacheDep
+) -> JsonResponse:
     """Set monitored, seasons' monitored and tags; path and the rest are read-only."""
-    return await _edit(ctx, series_id, body)
+    return await _edit(ctx, cache, series_id, body)
 
 
 @router.delete("/series/{series_id}")
 async def remove_series(
-    series_id: PathId, ctx: CtxDep, deleteFiles: bool = False, addImportListExclusion: bool = False
+    series_id: PathId,
+    ctx: CtxDep,
+    cache: CacheDep,
+    deleteFiles: bool = False,
+    addImportListExclusion: bool = False,
 ) -> JsonResponse:
     """Remove a series; with deleteFiles its folder too."""
     key = await series_key(ctx.db, series_id)
     await delete_series(ctx.db, key, library_dir=ctx.settings.library_dir, files=deleteFiles)
+    invalidate(cache)
     return JsonResponse({})

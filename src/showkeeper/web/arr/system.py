@@ -17,7 +17,8 @@ from showkeeper.errors import NotFoundError
 from showkeeper.ffmpeg import find_ffprobe
 from showkeeper.health import run_checks
 from showkeeper.series import tags as tag_service
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, PathId
+from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonResponse, PathId
+from showkeeper.web.arr.cache import invalidate
 from showkeeper.web.arr.resources import PROFILE_ID, PROFILE_NAME
 from showkeeper.web.deps import CtxDep, DbDep
 
@@ -235,27 +236,34 @@ async def tag(tag_id: PathId, db: DbDep) -> JsonResponse:
 
 
 @router.post("/tag", status_code=201)
-async def create_tag(body: TagIn, db: DbDep) -> JsonResponse:
+async def create_tag(body: TagIn, db: DbDep, cache: CacheDep) -> JsonResponse:
     """Create a tag (an existing label answers the existing tag)."""
-    return JsonResponse(_tag(await tag_service.create_tag(db, body.label)), status_code=201)
+    created = await tag_service.create_tag(db, body.label)
+    invalidate(cache)
+    return JsonResponse(_tag(created), status_code=201)
 
 
 @router.put("/tag", status_code=202)
-async def rename_tag_by_body(body: TagIn, db: DbDep) -> JsonResponse:
+async def rename_tag_by_body(body: TagIn, db: DbDep, cache: CacheDep) -> JsonResponse:
     """Rename the tag whose id is in the body (pyarr's form)."""
     if body.id is None:
         raise NotFoundError("give the tag's id in the body, or PUT /api/v3/tag/{id}")
-    return JsonResponse(_tag(await tag_service.rename_tag(db, body.id, body.label)), 202)
+    renamed = await tag_service.rename_tag(db, body.id, body.label)
+    invalidate(cache)
+    return JsonResponse(_tag(renamed), 202)
 
 
 @router.put("/tag/{tag_id}", status_code=202)
-async def rename_tag(tag_id: PathId, body: TagIn, db: DbDep) -> JsonResponse:
+async def rename_tag(tag_id: PathId, body: TagIn, db: DbDep, cache: CacheDep) -> JsonResponse:
     """Rename a tag."""
-    return JsonResponse(_tag(await tag_service.rename_tag(db, tag_id, body.label)), 202)
+    renamed = await tag_service.rename_tag(db, tag_id, body.label)
+    invalidate(cache)
+    return JsonResponse(_tag(renamed), 202)
 
 
 @router.delete("/tag/{tag_id}")
-async def delete_tag(tag_id: PathId, db: DbDep) -> JsonResponse:
+async def delete_tag(tag_id: PathId, db: DbDep, cache: CacheDep) -> JsonResponse:
     """Delete a tag and take it off every series."""
     await tag_service.delete_tag(db, tag_id)
+    invalidate(cache)
     return JsonResponse({})

@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query
 
 from showkeeper.downloads.history import HistoryEntry, history_page
 from showkeeper.errors import ShowkeeperError
 from showkeeper.series.episodes import episodes_between, episodes_by_ids, series_episodes
 from showkeeper.series.missing import MissingSort, missing_page
-from showkeeper.web.arr.base import ArrRoute, JsonResponse, MediaDep, page_window
+from showkeeper.web.arr.base import (
+    ArrRoute,
+    CacheDep,
+    JsonBytes,
+    JsonResponse,
+    MediaDep,
+    page_window,
+)
+from showkeeper.web.arr.cache import cached
 from showkeeper.web.arr.episodes import episode_resources
 from showkeeper.web.arr.resources import history_resource
 from showkeeper.web.arr.series import series_resources
@@ -38,6 +47,7 @@ MAX_CALENDAR_DAYS = 3660
 async def missing(
     ctx: CtxDep,
     media: MediaDep,
+    cache: CacheDep,
     page: Page = 1,
     pageSize: PageSize = 10,
     sortKey: Annotated[str | None, Query(max_length=100)] = None,
@@ -45,26 +55,37 @@ async def missing(
     includeSeries: bool = False,
     includeImages: bool = False,
     monitored: bool = True,
-) -> JsonResponse:
+) -> JsonBytes:
     """Missing episodes (series/missing.py), newest air date first unless sorted otherwise."""
     offset, limit = page_window(page, pageSize)
     sort = MISSING_SORT.get((sortKey or "airDateUtc").lower(), "air_date")
     descending = sortDirection == "descending" or (
         sortDirection == "default" and sort == "air_date"
     )
-    total, found = await missing_page(
-        ctx.db, offset=offset, limit=limit, sort=sort, descending=descending, monitored=monitored
-    )
-    return JsonResponse(
-        {
-            "page": page,
-            "pageSize": limit,
-            "sortKey": sortKey or "airDateUtc",
-            "sortDirection": "descending" if descending else "ascending",
-            "totalRecords": total,
-            "records": await episode_resources(ctx, media, found, include_series=includeSeries),
-        }
-    )
+
+    async def encoded() -> bytes:
+        total, found = await missing_page(
+            ctx.db,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+            monitored=monitored,
+        )
+        records = await episode_resources(ctx, media, found, include_series=includeSeries)
+        return orjson.dumps(
+            {
+                "page": page,
+                "pageSize": limit,
+                "sortKey": sortKey or "airDateUtc",
+                "sortDirection": "descending" if descending else "ascending",
+                "totalRecords": total,
+                "records": records,
+            }
+        )
+
+    key = ("missing", page, limit, sortKey, sort, descending, monitored, includeSeries)
+    return JsonBytes(await cached(cache, key, encoded))
 
 
 def _day(value: str | None, default: date) -> date:
