@@ -35,12 +35,6 @@ class JsonResponse(Response):
         return orjson.dumps(content)
 
 
-class JsonBytes(Response):
-    """JSON already encoded (a cached answer)."""
-
-    media_type = "application/json"
-
-
 def error_body(message: str, status: int) -> dict[str, Any]:
     """Sonarr's error shape: ``{"message", "description"}``."""
     names = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 503: "ServiceUnavailable"}

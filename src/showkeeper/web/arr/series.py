@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -16,7 +16,7 @@ from showkeeper.series.episodes import series_key
 from showkeeper.series.service import delete_series, edit_monitoring
 from showkeeper.sources import service as sources
 from showkeeper.sources.base import SearchResult
-from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonBytes, JsonResponse, PathId
+from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonResponse, PathId
 from showkeeper.web.arr.cache import ResponseCache, cached, invalidate
 from showkeeper.web.arr.resources import PROFILE_ID, clean_title, series_resource
 from showkeeper.web.deps import CtxDep
@@ -46,7 +46,10 @@ async def series_resources(ctx: AppContext, ids: list[int] | None = None) -> dic
 
 @router.get("/series")
 async def list_series(
-    ctx: CtxDep, cache: CacheDep, tvdbId: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None
+    ctx: CtxDep,
+    cache: CacheDep,
+    tvdbId: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+    accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
 ) -> Response:
     """Every series with statistics, seasons, images and tags (by title)."""
     if tvdbId is not None:
@@ -56,7 +59,7 @@ async def list_series(
     async def encoded() -> bytes:
         return orjson.dumps(list((await series_resources(ctx)).values()))
 
-    return JsonBytes(await cached(cache, "series", encoded))
+    return await cached(cache, "series", encoded, accept_encoding=accept_encoding)
 
 
 class SeasonIn(BaseModel):

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from starlette.responses import Response
 
 from showkeeper.downloads.history import HistoryEntry, history_page
 from showkeeper.errors import ShowkeeperError
@@ -15,7 +16,6 @@ from showkeeper.series.missing import MissingSort, missing_page
 from showkeeper.web.arr.base import (
     ArrRoute,
     CacheDep,
-    JsonBytes,
     JsonResponse,
     MediaDep,
     page_window,
@@ -55,7 +55,8 @@ async def missing(
     includeSeries: bool = False,
     includeImages: bool = False,
     monitored: bool = True,
-) -> JsonBytes:
+    accept_encoding: Annotated[str, Header(include_in_schema=False)] = "",
+) -> Response:
     """Missing episodes (series/missing.py), newest air date first unless sorted otherwise."""
     offset, limit = page_window(page, pageSize)
     sort = MISSING_SORT.get((sortKey or "airDateUtc").lower(), "air_date")
@@ -85,7 +86,7 @@ async def missing(
         )
 
     key = ("missing", page, limit, sortKey, sort, descending, monitored, includeSeries)
-    return JsonBytes(await cached(cache, key, encoded))
+    return await cached(cache, key, encoded, accept_encoding=accept_encoding)
 
 
 def _day(value: str | None, default: date) -> date:
