@@ -217,7 +217,6 @@ async def queue_page(
     offset: int = 0,
     limit: int = 50,
     statuses: Sequence[str] = VISIBLE,
-    item_ids: Sequence[int] | None = None,
 ) -> QueuePage:
     """Queue items in claim order (downloading first), with live progress where this
     process runs them, the total of those statuses, the queue state and counts per status."""
@@ -232,16 +231,11 @@ async def queue_page(
         if not wanted or len(items) >= limit:
             continue
         in_group = sum(per_status.get(s, 0) for s in wanted)
-        if item_ids is None and skip >= in_group:
+        if skip >= in_group:
             skip -= in_group
             continue
         found = await views.list_items(
-            ctx.db,
-            statuses=wanted,
-            item_ids=item_ids,
-            offset=skip if item_ids is None else 0,
-            limit=limit - len(items),
-            live=live,
+            ctx.db, statuses=wanted, offset=skip, limit=limit - len(items), live=live
         )
         skip = 0
         items.extend(found)

@@ -97,6 +97,18 @@ async def delete_tag(db: Database, tag_id: int) -> None:
         await s.execute(delete(Tag).where(Tag.id == tag_id))
 
 
+async def check_tags(db: Database, tag_ids: Sequence[int]) -> None:
+    """Raises NotFoundError naming the ids that are no tag."""
+    wanted = sorted(set(tag_ids))
+    if not wanted:
+        return
+    async with db.session() as s:
+        known = set((await s.execute(select(Tag.id).where(Tag.id.in_(wanted)))).scalars())
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise NotFoundError(f"no tag with id {', '.join(map(str, unknown[:5]))}")
+
+
 async def tags_by_series(
     s: AsyncSession, series_ids: Iterable[int] | None = None
 ) -> dict[int, list[int]]:

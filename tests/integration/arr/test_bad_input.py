@@ -117,6 +117,9 @@ async def test_bad_bodies_and_values(api: httpx.AsyncClient, app: Any) -> None:
     is_error(await api.post("/api/v3/series", json={"title": "x"}), 400)
     is_error(await api.post("/api/v3/series", json={"sourceUrl": "gopher://x/feed"}), 400)
     is_error(await api.post("/api/v3/series", json={"sourceUrl": "file:///etc/passwd"}), 400)
+    unknown_tag = {"sourceUrl": "http://127.0.0.1:9/feed.xml", "tags": [999]}
+    is_error(await api.post("/api/v3/series", json=unknown_tag), 404)
+    assert len((await api.get("/api/v3/series")).json()) == 1  # only the seeded one
     assert (await api.post("/api/v3/tag", json={"label": ""})).status_code == 400
     is_error(await api.post("/api/v3/tag", json={"label": "   "}), 400)
     is_error(await api.get("/api/v3/calendar", params={"start": "yesterday"}), 400)

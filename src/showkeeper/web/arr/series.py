@@ -14,6 +14,7 @@ from showkeeper.errors import NotFoundError
 from showkeeper.series.catalog import SeriesEntry, series_catalog, series_entry
 from showkeeper.series.episodes import series_key
 from showkeeper.series.service import delete_series, edit_monitoring
+from showkeeper.series.tags import check_tags
 from showkeeper.sources import service as sources
 from showkeeper.sources.base import SearchResult
 from showkeeper.web.arr.base import ArrRoute, CacheDep, JsonResponse, PathId
@@ -161,6 +162,8 @@ async def add_series(body: SeriesAdd, ctx: CtxDep, cache: CacheDep) -> JsonRespo
         raise sources.InvalidSourceError(
             "give the source URL in sourceUrl (or a series/lookup result, whose titleSlug is it)"
         )
+    if body.tags:
+        await check_tags(ctx.db, body.tags)  # before adding: a refused add adds nothing
     row = await sources.start_add(ctx, url)
     invalidate(cache)
     if body.monitored is False or body.tags:
