@@ -71,3 +71,34 @@ async def test_images_ids_and_hostile_text(
     assert plain["remotePoster"] == "https://x/p.jpg"
     only = await api.get(f"/api/v3/series/{shown['id']}")
     assert only.json() == shown
+
+
+async def test_files_outside_the_library_are_never_probed(
+    api: httpx.AsyncClient, app: Any, settings: Settings, tmp_path: Path
+) -> None:
+    from showkeeper.library.mediainfo import MediaInfoCache
+    from tests.integration.downloads.servers import make_media
+
+    make_media(tmp_path / "outside.mp4", seconds=1)
+    async with app.state.ctx.db.write() as s:
+        series = Series(key="escape", folder="Escape", name="Escape")
+        s.add(series)
+        await s.flush()
+        episode = Episode(
+            series_id=series.id,
+            season=1,
+            episode=1,
+            is_downloaded=True,
+            file_path="../outside.mp4",
+            size=5,
+        )
+        s.add(episode)
+        await s.flush()
+        episode_id = episode.id
+    cache = app.state.ctx.service(MediaInfoCache)
+    resp = await api.get(f"/api/v3/episodefile/{episode_id}")
+    assert resp.status_code == 200
+    check_response("GET", f"/api/v3/episodefile/{episode_id}", 200, resp.json())
+    assert "mediaInfo" not in resp.json()
+    assert resp.json()["quality"]["quality"]["name"] == "Unknown"
+    assert cache.probes == 0

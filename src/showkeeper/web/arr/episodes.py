@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode
+from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import NotFoundError
 from showkeeper.library.mediainfo import MediaInfoCache, file_modified, media_info
 from showkeeper.series import episodes as service
@@ -24,6 +26,16 @@ router = APIRouter(prefix="/api/v3", route_class=ArrRoute, tags=["sonarr v3"])
 Ids = Annotated[list[Annotated[int, Field(ge=0, le=2**31 - 1)]] | None, Query(max_length=1000)]
 
 
+def inside_library(root: Path | None, relative: str | None) -> str | None:
+    """The file's path when it is inside the library (never probe anything else)."""
+    if root is None or not relative:
+        return None
+    try:
+        return str(ensure_inside(root, relative))
+    except UnsafePathError:
+        return None
+
+
 async def file_resources(
     ctx: AppContext, cache: MediaInfoCache | None, episodes: Sequence[Episode]
 ) -> dict[int, dict[str, Any]]:
@@ -34,8 +46,8 @@ async def file_resources(
 
     async def one(ep: Episode) -> dict[str, Any]:
         info = modified = None
-        if root is not None and ep.file_path:
-            path = str(root / ep.file_path)
+        path = inside_library(root, ep.file_path)
+        if path is not None:
             info, modified = await asyncio.gather(media_info(cache, path), file_modified(path))
         return episode_file_resource(
             ep,
