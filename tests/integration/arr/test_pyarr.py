@@ -11,6 +11,7 @@ import pytest
 from pyarr import SonarrAPI
 from pyarr.exceptions import PyarrResourceNotFound
 
+from showkeeper import __version__
 from showkeeper.library.mediainfo import MediaInfoCache
 from tests.integration.arr.conftest import SHOW, ArrServer, ArrSite, wait_for
 
@@ -32,7 +33,9 @@ def test_pyarr_against_showkeeper(arr_server: ArrServer, arr_site: ArrSite) -> N
     library = Path(str(arr_server.settings.library_dir))
 
     status = sonarr.get_system_status()
-    assert status["appName"] == "showkeeper" and status["version"]
+    assert status["appName"] == "showkeeper" and status["instanceName"] == "showkeeper"
+    # a 3.x version, so clients that choose the API by version (Bazarr) use v3
+    assert status["version"].startswith("3.") and status["packageVersion"] == __version__
     assert isinstance(sonarr.get_health(), list)
     disks = sonarr.get_disk_space()
     assert disks[0]["path"] == str(library) and disks[0]["freeSpace"] > 0

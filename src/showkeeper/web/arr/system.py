@@ -23,6 +23,19 @@ from showkeeper.web.arr.resources import PROFILE_ID, PROFILE_NAME
 from showkeeper.web.deps import CtxDep, DbDep
 
 router = APIRouter(prefix="/api/v3", route_class=ArrRoute, tags=["sonarr v3"])
+
+
+def api_version(own: str = __version__) -> str:
+    """The version clients see: ``3.`` and showkeeper's version, numbers only.
+
+    Clients choose Sonarr's API by its version (Bazarr takes 0.x and 2.x for the old v2 API,
+    tools take 4.x for "no language profiles"); showkeeper speaks v3. Its own version is in
+    ``packageVersion``.
+    """
+    parts = [p if p.isdigit() else "0" for p in own.split("+")[0].split("-")[0].split(".")]
+    return ".".join(["3", *[*parts, "0", "0", "0"][:3]])
+
+
 STARTED = datetime.now(UTC)
 QUALITIES = [
     (0, "Unknown", "unknown", 0),
@@ -42,7 +55,7 @@ async def system_status(ctx: CtxDep) -> JsonResponse:
         {
             "appName": "showkeeper",
             "instanceName": "showkeeper",
-            "version": __version__,
+            "version": api_version(),
             "buildTime": STARTED.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "isDebug": False,
             "isProduction": True,
