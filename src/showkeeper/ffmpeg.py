@@ -1,4 +1,4 @@
-"""Which ffmpeg showkeeper runs: the one on PATH, else the imageio-ffmpeg wheel's binary."""
+"""Which ffmpeg (and ffprobe) showkeeper runs: the one on PATH, else the imageio-ffmpeg wheel's binary."""
 
 from __future__ import annotations
 
@@ -46,3 +46,21 @@ def run_env(exe: str) -> dict[str, str] | None:
     if "imageio_ffmpeg" not in exe:
         return None
     return {**os.environ, "GCONV_PATH": "/nonexistent"}
+
+
+@functools.cache
+def find_ffprobe() -> FfmpegInfo:
+    """ffprobe on PATH, else beside the ffmpeg binary (Debian's ffmpeg package ships both).
+
+    The imageio-ffmpeg wheel has no ffprobe: then origin is "missing" and callers report
+    what they cannot read (quality and media info stay unknown).
+    """
+    on_path = shutil.which("ffprobe")
+    if on_path:
+        return FfmpegInfo(on_path, "PATH")
+    ffmpeg = find_ffmpeg().path
+    if ffmpeg:
+        beside = os.path.join(os.path.dirname(ffmpeg), "ffprobe")
+        if os.access(beside, os.X_OK):
+            return FfmpegInfo(beside, "beside ffmpeg")
+    return FfmpegInfo(None, "missing")

@@ -8,17 +8,48 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+_QUERY_SECRET = re.compile(r"(apikey=)[^&\s\"'#]*", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``apikey=...`` (the Sonarr API's query-string key) replaced by ``apikey=[redacted]``."""
+    return _QUERY_SECRET.sub(r"\1" + REDACTED, text) if "apikey" in text.lower() else text
+
+
+def redact_secrets(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: no line carries a query-string API key (access logs included)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact(value)
+    return event_dict
+
+
+class RedactFilter(logging.Filter):
+    """Redacts the record itself, before any handler (ours or not) formats it: set on the
+    uvicorn.access logger, whose lines carry the request's query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+    redact_secrets,
 ]
 
 
@@ -110,6 +141,9 @@ def setup_logging(
         uv = logging.getLogger(name)
         uv.handlers.clear()
         uv.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactFilter) for f in access.filters):
+        access.addFilter(RedactFilter())
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

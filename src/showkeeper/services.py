@@ -8,14 +8,17 @@ Code that needs a running service asks the context by type: ``ctx.service(Worker
 
 from __future__ import annotations
 
+from showkeeper.automation.commands import CommandTracker
 from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
+from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
 from showkeeper.sources.recovery import SourceLoadRecovery
+from showkeeper.web.arr.cache import for_database as answers_cache
 from showkeeper.web.ws import WsHub
 
 
@@ -48,6 +51,8 @@ def _server_services(ctx: AppContext) -> list[Service]:
     the scheduler (when enabled) reports its job durations to the metrics."""
     metrics = Metrics(ctx)
     out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
+    # the Sonarr v3 API's commands, ffprobe results and polled answers
+    out += [CommandTracker(ctx), MediaInfoCache(), answers_cache(ctx.bus, ctx.db.url)]
     if ctx.settings.scheduler_enabled:
         out.append(make_scheduler(ctx, metrics))
     return out

@@ -38,10 +38,10 @@ async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
     from showkeeper.sources.store import episode_count
 
     known = await series_for_url(ctx, url)
-    if known is not None and known[1] != FAILED:
-        await refresh_before_download(ctx, known[0])
-        return known[0]
-    key = known[0] if known is not None else None
+    if known is not None and known.loading_status != FAILED:
+        await refresh_before_download(ctx, known.key)
+        return known.key
+    key = known.key if known is not None else None
     try:
         if key is not None:
             row = await retry_series(ctx, key, background=False)

@@ -1,4 +1,4 @@
-"""`showkeeper series add|ls|retry` and `showkeeper source refresh|import-opml|search`."""
+"""`showkeeper series add|ls|retry` and `showkeeper source refresh|import-opml|export-opml|search`."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ async def _add(
 
     async with open_context(settings) as ctx:
         known = await series_for_url(ctx, url)
-        failed = known[0] if known is not None and known[1] == FAILED else None
+        failed = known.key if known is not None and known.loading_status == FAILED else None
         try:
             if failed is not None:  # its earlier add failed: this add is the retry
                 row = await retry_series(ctx, failed, background=False)
@@ -139,6 +139,27 @@ async def _import(settings: Settings, data: bytes) -> dict[str, Any]:
     async with open_context(settings) as ctx:
         report = await import_opml(ctx, data, background=False)
     return report.as_dict()
+
+
+async def _export(settings: Settings) -> bytes:
+    from showkeeper.sources.exporting import export_opml
+
+    async with open_context(settings) as ctx:
+        return await export_opml(ctx.db)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 async def _search(settings: Settings, query: str, limit: int) -> list[dict[str, Any]]:
@@ -293,6 +314,34 @@ def register(app: typer.Typer) -> None:
             err_console.print(
                 f"  invalid {item['url']}: {item['error']}", highlight=False, soft_wrap=True
             )
+
+    @source_app.command("export-opml")
+    @handle_errors
+    def source_export(
+        ctx: typer.Context,
+        output: Annotated[
+            Path,
+            typer.Option(
+                "--output",
+                "-o",
+                help="Where to write the OPML file ('-' for stdout).",
+                dir_okay=False,
+            ),
+        ],
+    ) -> None:
+        """Write every feed source as an OPML file (import-opml reads it back)."""
+        data = run_async(_export(settings_from(ctx)))
+        if str(output) == "-":
+            typer.echo(data.decode("utf-8"), nl=False)
+            return
+        if not output.parent.is_dir():
+            raise ShowkeeperError(f"folder {output.parent} does not exist; create it first")
+        try:
+            _write_atomically(output, data)
+        except OSError as exc:
+            raise ShowkeeperError(f"cannot write {output}: {exc.strerror}") from None
+        count = data.count(b"<outline ")
+        console.print(f"{count} feeds written to {output}", highlight=False, soft_wrap=True)
 
     @source_app.command("search")
     @handle_errors

@@ -293,5 +293,27 @@ class LibraryIssue(Base):
     found_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Tag(Base):
+    """A label a user attaches to series (the Sonarr v3 API's tags; migration 0008)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class SeriesTag(Base):
+    """Which series carry which tag."""
+
+    __tablename__ = "series_tags"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 # The series list is sorted by name by default (migration 0005).
 Index("ix_series_name", Series.name)

@@ -7,7 +7,7 @@ worker pool of this process at once; other processes see the change at their nex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
@@ -197,3 +197,47 @@ async def status(ctx: AppContext, *, offset: int = 0, limit: int = 50) -> dict[s
     pool = ctx.service(WorkerPool)
     live = pool.progress_of if pool is not None else None
     return await views.status(ctx.db, offset=offset, limit=limit, live=live)
+
+
+VISIBLE = ("downloading", "queued", "failed")
+"""What a queue listing shows: under way, waiting, and failed (until retried or removed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    total: int
+    items: list[views.ItemView]
+    state: QueueState
+    counts: dict[str, int]
+
+
+async def queue_page(
+    ctx: AppContext,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    statuses: Sequence[str] = VISIBLE,
+) -> QueuePage:
+    """Queue items in claim order (downloading first), with live progress where this
+    process runs them, the total of those statuses, the queue state and counts per status."""
+    pool = ctx.service(WorkerPool)
+    live = pool.progress_of if pool is not None else None
+    per_status = await views.counts(ctx.db)
+    items: list[views.ItemView] = []
+    # downloading rows first, then the others: the order a user reads a queue in
+    skip = offset
+    for status_group in (["downloading"], [s for s in statuses if s != "downloading"]):
+        wanted = [s for s in status_group if s in statuses]
+        if not wanted or len(items) >= limit:
+            continue
+        in_group = sum(per_status.get(s, 0) for s in wanted)
+        if skip >= in_group:
+            skip -= in_group
+            continue
+        found = await views.list_items(
+            ctx.db, statuses=wanted, offset=skip, limit=limit - len(items), live=live
+        )
+        skip = 0
+        items.extend(found)
+    total = sum(per_status.get(s, 0) for s in statuses)
+    return QueuePage(total, items, await control.get_state(ctx.db), per_status)

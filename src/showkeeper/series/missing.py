@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, String, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,11 +56,15 @@ def is_queued() -> ColumnElement[bool]:
     return exists().where(and_(QueueItem.episode_id == Episode.id, QueueItem.status.in_(active)))
 
 
-def is_missing(today: date) -> ColumnElement[bool]:
-    """The condition, over ``Episode`` joined to its ``Series``."""
+def is_missing(today: date, *, monitored: bool = True) -> ColumnElement[bool]:
+    """The condition, over ``Episode`` joined to its ``Series``.
+
+    ``monitored=False`` asks the other side of the same rule: episodes that would be missing
+    if they (or their series) were monitored, as Sonarr's "unmonitored missing" list shows.
+    """
+    wanted = and_(Series.monitored.is_(True), Episode.monitored.is_(True))
     return and_(
-        Series.monitored.is_(True),
-        Episode.monitored.is_(True),
+        wanted if monitored else ~wanted,
         Episode.at_source.is_(True),
         Episode.filtered.is_(False),
         Episode.is_downloaded.is_(False),
@@ -93,6 +97,47 @@ async def missing_episodes(
             MissingEpisode(ep.id, key, name, ep.season, ep.episode, ep.title, ep.air_date)
             for ep, key, name in rows
         ]
+
+
+MissingSort = Literal["air_date", "series", "episode"]
+
+
+async def missing_page(
+    db: Database,
+    *,
+    offset: int,
+    limit: int,
+    sort: MissingSort = "air_date",
+    descending: bool = True,
+    monitored: bool = True,
+    today: date | None = None,
+) -> tuple[int, list[Episode]]:
+    """One page of missing episodes (ORM rows, detached) and how many there are in all."""
+    condition = is_missing(today or today_utc(), monitored=monitored)
+    keys: dict[str, list[Any]] = {
+        "air_date": [Episode.air_date, Episode.series_id, Episode.season, Episode.episode],
+        "series": [Series.name, Episode.season, Episode.episode],
+        "episode": [Episode.season, Episode.episode, Series.name],
+    }
+    order = [k.desc() if descending else k.asc() for k in keys[sort]]
+    query = (
+        select(Episode)
+        .join(Series, Series.id == Episode.series_id)
+        .where(condition)
+        .order_by(*order, Episode.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    total_query = (
+        select(func.count())
+        .select_from(Episode)
+        .join(Series, Series.id == Episode.series_id)
+        .where(condition)
+    )
+    async with db.session() as s:
+        total = int((await s.execute(total_query)).scalar_one())
+        rows = list((await s.execute(query)).scalars()) if offset < total else []
+    return total, rows
 
 
 async def count_missing(

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, case, delete, func, or_, select
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
@@ -22,6 +22,7 @@ from showkeeper.db.models import Episode, QueueItem, Series
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import NotFoundError, ShowkeeperError
 from showkeeper.series.missing import is_missing, today_utc
+from showkeeper.series.tags import set_series_tags
 from showkeeper.sources.filters import series_filter, validate_options
 from showkeeper.sources.store import refilter
 
@@ -385,3 +386,37 @@ async def delete_series(db: Database, key: str, *, library_dir: Path | None, fil
     if trash is not None:
         await asyncio.to_thread(shutil.rmtree, trash, True)
     return trash is not None
+
+
+async def edit_monitoring(
+    db: Database,
+    series_id: int,
+    *,
+    monitored: bool | None = None,
+    seasons: dict[int, bool] | None = None,
+    tag_ids: list[int] | None = None,
+) -> None:
+    """Set a series' monitored flag, its seasons' (every episode of a season) and its tags,
+    in one transaction.
+
+    Raises:
+        NotFoundError: no such series, or an unknown tag id (nothing changes then).
+    """
+    async with db.write() as s:
+        series = await s.get(Series, series_id)
+        if series is None:
+            raise NotFoundError(f"no series with id {series_id}")
+        if tag_ids is not None:
+            await set_series_tags(s, series_id, tag_ids)
+        if monitored is not None:
+            series.monitored = monitored
+        for season, on in (seasons or {}).items():
+            await s.execute(
+                update(Episode)
+                .where(
+                    Episode.series_id == series_id,
+                    Episode.season == season,
+                    Episode.monitored.is_not(on),
+                )
+                .values(monitored=on)
+            )

@@ -48,3 +48,17 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
     if not feeds:
         raise OpmlError("the OPML file lists no feeds (no outline has an xmlUrl)")
     return feeds
+
+
+def build_opml(feeds: list[OpmlFeed], *, title: str = "showkeeper feeds") -> bytes:
+    """An OPML 2.0 subscription list of ``feeds`` (ElementTree escapes every value)."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    body = ET.SubElement(root, "body")
+    for feed in feeds:
+        text = feed.title or feed.url
+        ET.SubElement(body, "outline", type="rss", text=text, title=text, xmlUrl=feed.url)
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

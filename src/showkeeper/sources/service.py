@@ -9,6 +9,7 @@ failed load leaves the series ``failed`` with its error and no episodes; it can 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -331,16 +332,31 @@ async def search_sources(
         return await get_source(kind, env).search(query, limit=limit)
 
 
-async def series_for_url(ctx: AppContext, url: str) -> tuple[str, str] | None:
-    """(key, loading status) of the series added from ``url``, or None (a bad URL too)."""
+@dataclass(frozen=True, slots=True)
+class KnownSeries:
+    """The series already added from a source URL."""
+
+    id: int
+    key: str
+    loading_status: str
+
+
+async def series_for_url(ctx: AppContext, url: str) -> KnownSeries | None:
+    """The series added from this source URL (compared in its stored form), or None.
+
+    Raises:
+        InvalidSourceError: the URL cannot be a source.
+    """
     try:
         source_url = normalize_url(url)
-    except UnsafeURLError:
-        return None
+    except UnsafeURLError as exc:
+        raise InvalidSourceError(str(exc)) from None
     async with ctx.db.session() as s:
         row = (
             await s.execute(
-                select(Series.key, Series.loading_status).where(Series.source_url == source_url)
+                select(Series.id, Series.key, Series.loading_status).where(
+                    Series.source_url == source_url
+                )
             )
         ).first()
-    return None if row is None else (str(row.key), str(row.loading_status))
+    return None if row is None else KnownSeries(int(row.id), str(row.key), str(row.loading_status))

@@ -20,6 +20,7 @@ from showkeeper.errors import ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.services import build_services
 from showkeeper.web.api import routers
+from showkeeper.web.arr import routers as arr_routers
 from showkeeper.web.auth import AuthMiddleware, utcnow
 from showkeeper.web.middleware import RequestIdMiddleware
 from showkeeper.web.security import SecurityHeadersMiddleware
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
 
     for router in routers():
+        app.include_router(router)
+    for router in arr_routers():  # Sonarr v3 compatible API (web/arr/)
         app.include_router(router)
     _literal_paths_first(app)
     # Swagger UI's own files, shipped in a wheel: the API page needs no CDN (the CSP forbids one).

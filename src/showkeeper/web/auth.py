@@ -61,7 +61,7 @@ def utcnow() -> datetime:
 
 def _wants_json(path: str) -> bool:
     return path != "/api/docs" and path.startswith(
-        ("/api/", "/ws", "/metrics", "/openapi.json", "/health")
+        ("/api/", "/ws", "/metrics", "/openapi.json", "/health", "/feed/")
     )
 
 
@@ -84,6 +84,26 @@ async def setup_missing(app: FastAPI, ctx: AppContext) -> str | None:
     )
 
 
+# --- the API key in the query string (Sonarr clients and calendar apps) -----------------
+
+QUERY_KEY_PREFIX = "/api/v3/"
+QUERY_KEY_PATHS = frozenset({"/feed/v3/calendar/showkeeper.ics"})
+
+
+def query_api_key(scope: Scope) -> str | None:
+    """``?apikey=`` on the Sonarr v3 API and the iCal feed only (everything else refuses it:
+    a key in a URL ends up in browser history and proxy logs). Log lines redact it
+    (logging.py)."""
+    path = str(scope.get("path", ""))
+    if not (path.startswith(QUERY_KEY_PREFIX) or path in QUERY_KEY_PATHS):
+        return None
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return (query.get("apikey") or [None])[0] or None
+
+
+# ------------------------------------------------------------------------------------------
+
+
 def credentials(scope: Scope) -> Credentials:
     bearer = None
     authorization = header(scope, b"authorization") or ""
@@ -94,7 +114,7 @@ def credentials(scope: Scope) -> Credentials:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         bearer = (query.get("token") or [None])[0]
     return Credentials(
-        api_key=header(scope, b"x-api-key") or None,
+        api_key=header(scope, b"x-api-key") or query_api_key(scope),
         bearer=bearer,
         session=cookies(scope).get(SESSION_COOKIE) or None,
     )

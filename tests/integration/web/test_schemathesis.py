@@ -81,6 +81,10 @@ async def fuzz(live: Live) -> None:
         s.add(Episode(series_id=series.id, season=1, episode=1))
     async with httpx.AsyncClient(base_url=live.url, headers={"X-Api-Key": live.api_key}) as client:
         spec = (await client.get("/openapi.json")).json()
+    # the Sonarr v3 subset has its own run (tests/integration/arr/test_schemathesis.py)
+    spec["paths"] = {
+        p: ops for p, ops in spec["paths"].items() if not p.startswith(("/api/v3/", "/feed/"))
+    }
     schema = schemathesis.openapi.from_dict(spec)
     failures: list[str] = []
     auth = {"headers": {"Authorization": f"Bearer {await asyncio.to_thread(login, live.url)}"}}

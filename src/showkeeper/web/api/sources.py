@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -14,6 +14,7 @@ from showkeeper.db.models import Episode, Series
 from showkeeper.errors import NotFoundError, ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.sources import service
+from showkeeper.sources.exporting import export_opml
 from showkeeper.sources.importing import import_opml
 from showkeeper.sources.opml import MAX_OPML_BYTES, OpmlError
 from showkeeper.sources.refresh import refreshable
@@ -98,6 +99,16 @@ async def opml(request: Request, ctx: CtxDep) -> dict[str, Any]:
     data = await _upload(request)
     report = await import_opml(ctx, data)
     return report.as_dict()
+
+
+@router.get("/api/sources/opml")
+async def export(ctx: CtxDep) -> Response:
+    """Every feed source as an OPML file (POST it to /api/sources/import-opml elsewhere)."""
+    return Response(
+        await export_opml(ctx.db),
+        media_type="text/x-opml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="showkeeper.opml"'},
+    )
 
 
 @router.get("/api/sources/search")
