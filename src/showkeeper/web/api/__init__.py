@@ -11,6 +11,7 @@ from showkeeper.web.api import (
     health,
     library,
     metrics,
+    naming,
     nfo,
     notifications,
     queue,
@@ -36,6 +37,7 @@ def routers() -> list[APIRouter]:
         queue.router,
         library.router,
         nfo.router,
+        naming.router,
     ]
     if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
         from showkeeper.web.api import bench_events
