@@ -12,6 +12,7 @@ from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
+from showkeeper.library.rename import RenameRecovery
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
@@ -23,6 +24,7 @@ def build_services(ctx: AppContext) -> list[Service]:
     """The server's services, in start order."""
     services: list[Service] = [*pg_event_bridge(ctx)]  # first: subscribed before any publish
     services.append(SourceLoadRecovery(ctx))
+    services.append(RenameRecovery(ctx))  # before anything reads the library's paths
     services.extend(_server_services(ctx))
     services.extend(download_companions(ctx, bridge=False))  # before workers complete anything
     if ctx.settings.download_workers_in_server:

@@ -32,6 +32,7 @@ def build_app() -> typer.Typer:
         fetch_cmd,
         library_cmd,
         queue_cmd,
+        rename_cmd,
         serve,
         sources_cmd,
     )
@@ -47,6 +48,7 @@ def build_app() -> typer.Typer:
             sources_cmd,
             queue_cmd,
             library_cmd,
+            rename_cmd,
         ):
             module.register(app)
     return app

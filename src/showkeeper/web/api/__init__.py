@@ -15,6 +15,7 @@ from showkeeper.web.api import (
     nfo,
     notifications,
     queue,
+    rename,
     scheduler,
     series,
     sources,
@@ -38,6 +39,7 @@ def routers() -> list[APIRouter]:
         library.router,
         nfo.router,
         naming.router,
+        rename.router,
     ]
     if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
         from showkeeper.web.api import bench_events
