@@ -13,6 +13,7 @@ from showkeeper.context import AppContext, Service
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
 from showkeeper.library.rename import RenameRecovery
+from showkeeper.library.retention import RetentionKeeper
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
@@ -37,7 +38,11 @@ def download_companions(ctx: AppContext, *, bridge: bool = True) -> list[Service
 
     The server passes bridge=False: it already runs the event bridge first.
     """
-    return [*(pg_event_bridge(ctx) if bridge else []), NfoWriter(ctx)]
+    return [
+        *(pg_event_bridge(ctx) if bridge else []),
+        NfoWriter(ctx),
+        RetentionKeeper(ctx),
+    ]
 
 
 def pg_event_bridge(ctx: AppContext) -> list[Service]:

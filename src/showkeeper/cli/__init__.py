@@ -33,6 +33,7 @@ def build_app() -> typer.Typer:
         library_cmd,
         queue_cmd,
         rename_cmd,
+        retention_cmd,
         serve,
         sources_cmd,
     )
@@ -49,6 +50,7 @@ def build_app() -> typer.Typer:
             queue_cmd,
             library_cmd,
             rename_cmd,
+            retention_cmd,
         ):
             module.register(app)
     return app

@@ -16,6 +16,7 @@ from showkeeper.web.api import (
     notifications,
     queue,
     rename,
+    retention,
     scheduler,
     series,
     sources,
@@ -40,6 +41,7 @@ def routers() -> list[APIRouter]:
         nfo.router,
         naming.router,
         rename.router,
+        retention.router,
     ]
     if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
         from showkeeper.web.api import bench_events
