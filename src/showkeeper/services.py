@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
+from showkeeper.downloads.diskguard import DiskGuard
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
 from showkeeper.library.rename import RenameRecovery
@@ -42,6 +43,7 @@ def download_companions(ctx: AppContext, *, bridge: bool = True) -> list[Service
         *(pg_event_bridge(ctx) if bridge else []),
         NfoWriter(ctx),
         RetentionKeeper(ctx),
+        DiskGuard(ctx),
     ]
 
 
