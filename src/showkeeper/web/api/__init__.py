@@ -9,6 +9,7 @@ from showkeeper.web.api import (
     auth,
     config,
     health,
+    imports,
     library,
     metrics,
     naming,
@@ -42,6 +43,7 @@ def routers() -> list[APIRouter]:
         naming.router,
         rename.router,
         retention.router,
+        imports.router,
     ]
     if os.environ.get("SHOWKEEPER_BENCH_EVENTS") == "1":
         from showkeeper.web.api import bench_events
