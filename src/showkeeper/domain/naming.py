@@ -7,6 +7,7 @@ template. Every template is checked by the rules of :mod:`showkeeper.domain.path
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -123,6 +124,7 @@ def series_folder(
     return render_folder_name(scheme.series_folder, SERIES_FOLDER_FIELDS, values)
 
 
+@functools.lru_cache(maxsize=256)
 def season_folder(scheme: NamingScheme, season: int) -> str | None:
     """The season folder name, or None when the scheme has no season folders."""
     if not scheme.season_folder:
@@ -130,6 +132,11 @@ def season_folder(scheme: NamingScheme, season: int) -> str | None:
     if season == 0:
         return SPECIALS_FOLDER
     return render_folder_name(scheme.season_folder, SEASON_FOLDER_FIELDS, {"season": season})
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_component(folder: str) -> str:
+    return safe_component(folder)
 
 
 def episode_path(scheme: NamingScheme, folder: str, naming: EpisodeNaming) -> PurePosixPath:
@@ -140,5 +147,5 @@ def episode_path(scheme: NamingScheme, folder: str, naming: EpisodeNaming) -> Pu
     """
     name = episode_file_name(naming, scheme.episode)
     season = season_folder(scheme, naming.season)
-    parts = [safe_component(folder), *([season] if season else []), name]
+    parts = [_folder_component(folder), *([season] if season else []), name]
     return PurePosixPath(*parts)

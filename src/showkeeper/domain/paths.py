@@ -10,6 +10,7 @@ root with :func:`os.path.realpath` (and therefore reads symlinks on disk).
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import re
@@ -83,6 +84,7 @@ _INVISIBLE = frozenset(
 )
 _REPLACEMENTS = {"/": "-", "\\": "-", "|": "-", ":": "-", '"': "'"}
 _REMOVED = frozenset("*?<>")
+_SPECIAL = re.compile(r'[/\\|:"*?<>]')  # the characters _REPLACEMENTS and _REMOVED handle
 _LEADING_JUNK = "-. "
 _TRAILING_JUNK = ". "
 _SEPARATORS = " -_.,;~"
@@ -121,6 +123,9 @@ def _clean(text: str) -> str:
     bidi marks, replaces or removes characters that are special in paths, collapses whitespace
     and strips leading ``-``/dots/spaces and trailing dots/spaces.
     """
+    if text.isascii() and text.isprintable() and _SPECIAL.search(text) is None:
+        # plain printable ASCII (most names): nothing to replace or normalise
+        return " ".join(text.split()).lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
     text = unicodedata.normalize("NFC", text.replace(": ", " - "))
     out: list[str] = []
     for ch in text:
@@ -347,6 +352,12 @@ def _parse_template(
     template: str, fields: frozenset[str] = TEMPLATE_FIELDS, *, identifying: bool = True
 ) -> list[_Segment]:
     """Parse and validate a template; see :func:`validate_template`."""
+    return list(_parse_cached(template, fields, identifying))
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_cached(template: str, fields: frozenset[str], identifying: bool) -> tuple[_Segment, ...]:
+    """The parse, once per template: renaming a library names every file with the same one."""
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise UnsafePathError(
             f"refused template of {len(template)} characters: limit is {MAX_TEMPLATE_LENGTH}"
@@ -394,7 +405,7 @@ def _parse_template(
             f"refused template {_show(template)}: it must contain {{episode}}, {{absolute}} or "
             "{air_date}, otherwise different episodes would get the same file name"
         )
-    return segments
+    return tuple(segments)
 
 
 def validate_template(template: str) -> None:
@@ -534,8 +545,8 @@ def episode_file_name(naming: EpisodeNaming, template: str = DEFAULT_EPISODE_TEM
         "air_date_compact": None if air is None else f"{air.year:04d}{air.month:02d}{air.day:02d}",
         "air_year": None if air is None else f"{air.year:04d}",
         "year": naming.year,
-        "quality": _truncate(_clean(naming.quality or ""), 40),
-        "source_id": _truncate(_clean(naming.source_id or ""), 80),
+        "quality": _truncate(_clean(naming.quality or ""), 40) if "quality" in used else None,
+        "source_id": _truncate(_clean(naming.source_id or ""), 80) if "source_id" in used else None,
         "title": title,
     }
     budget = MAX_FILE_NAME_BYTES - len(naming.ext) - 1

@@ -45,26 +45,47 @@ def companion_suffixes(names: Iterable[str], video_name: str) -> list[str]:
     return sorted(found)
 
 
+def _stems(name: str) -> list[tuple[str, str]]:
+    """Each (video stem, suffix) pair for which ``name`` would be a companion."""
+    for suffix in FIXED_SUFFIXES:
+        if name.endswith(suffix):
+            return [(name[: -len(suffix)], suffix)]
+    base, dot, ext = name.rpartition(".")
+    if not dot or f".{ext}" not in SUBTITLE_EXTENSIONS:
+        return []
+    out = [(base, f".{ext}")]
+    stem, dot, language = base.rpartition(".")
+    if dot and 0 < len(language) <= _MAX_LANGUAGE:
+        out.append((stem, f".{language}.{ext}"))
+    return out
+
+
 class FolderNames:
-    """File names per folder, each folder listed once (a rename of a season reads it once)."""
+    """Companions per folder, each folder listed and indexed once (a rename reads a season
+    folder once, not once per episode)."""
 
     def __init__(self) -> None:
-        self._names: dict[str, list[str]] = {}
+        self._index: dict[str, dict[str, list[str]]] = {}
 
-    def names(self, folder: str) -> list[str]:
-        cached = self._names.get(folder)
-        if cached is None:
+    def _folder(self, folder: str) -> dict[str, list[str]]:
+        index = self._index.get(folder)
+        if index is None:
             try:
-                cached = os.listdir(folder)
+                names = os.listdir(folder)
             except OSError:
-                cached = []
-            self._names[folder] = cached
-        return cached
+                names = []
+            index = {}
+            for name in names:
+                for stem, suffix in _stems(name):
+                    index.setdefault(stem, []).append(suffix)
+            self._index[folder] = index
+        return index
 
     def companions(self, path: str) -> list[str]:
-        """Suffixes of the companions of the video at absolute ``path``."""
+        """Suffixes of the companions of the video at absolute ``path`` (as
+        :func:`companion_suffixes` finds them)."""
         folder, _, name = path.rpartition("/")
-        return companion_suffixes(self.names(folder), name)
+        return sorted(self._folder(folder).get(_stem(name), ()))
 
 
 def with_suffix(path: str, suffix: str) -> str:

@@ -6,8 +6,11 @@ process, so a change reaches running workers without a restart), a series' overr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -137,7 +140,58 @@ def quality_of(candidates: Any) -> str | None:
     return f"{max(ints)}p" if ints else None
 
 
-def naming_of(series: Series, episodes: list[Episode], ext: str) -> EpisodeNaming:
+class EpisodeLike(Protocol):
+    """What naming reads of an episode (an ORM row or a plain :class:`EpisodeRow`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def season(self) -> int: ...
+    @property
+    def episode(self) -> int: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def absolute_number(self) -> int | None: ...
+    @property
+    def air_date(self) -> date | None: ...
+    @property
+    def candidates(self) -> Any: ...
+    @property
+    def remote_id(self) -> str | None: ...
+    @property
+    def file_path(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRow:
+    """The columns naming needs, without an ORM object per row (a library has many)."""
+
+    id: int
+    season: int
+    episode: int
+    title: str | None
+    absolute_number: int | None
+    air_date: date | None
+    candidates: Any
+    remote_id: str | None
+    file_path: str | None
+
+
+EPISODE_ROW_COLUMNS = (
+    Episode.id,
+    Episode.season,
+    Episode.episode,
+    Episode.title,
+    Episode.absolute_number,
+    Episode.air_date,
+    Episode.candidates,
+    Episode.remote_id,
+    Episode.file_path,
+)
+
+
+def naming_of(series: Series, episodes: Sequence[EpisodeLike], ext: str) -> EpisodeNaming:
     """What names the file of ``episodes`` (one, or several for a multi-episode file).
 
     Raises:
@@ -174,7 +228,12 @@ def folder_for(scheme: NamingScheme, series: Series) -> str:
 
 
 def target_path(
-    scheme: NamingScheme, series: Series, episodes: list[Episode], ext: str, *, folder: str
+    scheme: NamingScheme,
+    series: Series,
+    episodes: Sequence[EpisodeLike],
+    ext: str,
+    *,
+    folder: str,
 ) -> PurePosixPath:
     """Where the file of ``episodes`` belongs, inside series folder ``folder``.
 

@@ -26,16 +26,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from showkeeper.context import AppContext
 from showkeeper.db import Database
-from showkeeper.db.models import Episode, LibraryFolder, LibraryIssue, RenameBatch, Series
-from showkeeper.domain.naming import NamingScheme
+from showkeeper.db.models import (
+    Episode,
+    LibraryFolder,
+    LibraryIssue,
+    RenameBatch,
+    Series,
+    SeriesLibraryRules,
+)
+from showkeeper.domain.naming import NamingScheme, merge
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import ConflictError, NotFoundError
 from showkeeper.library.companions import FolderNames, with_suffix
-from showkeeper.library.naming import folder_for, scheme_for, series_row, target_path
+from showkeeper.library.naming import (
+    EPISODE_ROW_COLUMNS,
+    EpisodeLike,
+    EpisodeRow,
+    folder_for,
+    global_scheme,
+    series_row,
+    target_path,
+)
 from showkeeper.logging import get_logger
 
 log = get_logger(__name__)
@@ -49,6 +64,10 @@ APPLYING, APPLIED, UNDOING, UNDONE, FAILED, SUPERSEDED = (
     "superseded",
 )
 SHOWN_CONFLICTS = 5
+CHUNK = 500  # values per IN (...)
+_EPISODES: Table = Episode.__table__  # type: ignore[assignment]
+_SERIES: Table = Series.__table__  # type: ignore[assignment]
+_BATCHES: Table = RenameBatch.__table__  # type: ignore[assignment]
 
 
 class RenameError(ConflictError):
@@ -136,10 +155,13 @@ def build_plan(
     root: str,
     series: Series,
     scheme: NamingScheme,
-    episodes: Sequence[Episode],
-    other_folders: set[str],
+    episodes: Sequence[EpisodeLike],
+    folders: set[str],
 ) -> RenamePlan:
-    """Work out every move for ``series`` (its downloaded ``episodes``); reads the disk."""
+    """Work out every move for ``series`` (its downloaded ``episodes``); reads the disk.
+
+    ``folders`` are the folders of every series (a new folder name must not be one of them).
+    """
     root = os.path.realpath(root)
     try:
         new_folder = folder_for(scheme, series)
@@ -151,12 +173,12 @@ def build_plan(
     plan = RenamePlan(series.key, series.id, series.folder, new_folder, scheme)
     inside = _Inside(root)
     if plan.folder_changes:
-        if new_folder in other_folders:
+        if new_folder in folders:
             plan.conflicts.append(f"folder {new_folder!r} belongs to another series")
         elif os.path.lexists(os.path.join(root, new_folder)):
             plan.conflicts.append(f"folder {new_folder!r} already exists in the library")
         plan.moves.append(Move(series.folder, new_folder, "folder"))
-    groups: dict[str, list[Episode]] = {}
+    groups: dict[str, list[EpisodeLike]] = {}
     for ep in episodes:
         if ep.file_path:
             groups.setdefault(_relative(root, ep.file_path), []).append(ep)
@@ -216,24 +238,55 @@ def _check_targets(plan: RenamePlan, root: str) -> None:
             plan.conflicts.append(f"{m.new} already exists; move or delete it first")
 
 
+async def load_plans(db: Database, root: Path, key: str | None = None) -> list[RenamePlan]:
+    """The rename plans of one series (``key``) or of every series, read in one go.
+
+    Raises:
+        NotFoundError: ``key`` names no series.
+    """
+    async with db.session() as s:
+        base = await global_scheme(s)
+        query = select(Series).order_by(Series.key)
+        chosen = list(await s.scalars(query.where(Series.key == key) if key else query))
+        if key is not None and not chosen:
+            raise NotFoundError(f"no series with key {key!r}")
+        ids = [series.id for series in chosen]
+        overrides: dict[int, dict[str, Any]] = {}
+        episodes: dict[int, list[EpisodeLike]] = {}
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i : i + CHUNK]
+            rules = await s.scalars(
+                select(SeriesLibraryRules).where(SeriesLibraryRules.series_id.in_(part))
+            )
+            overrides.update((r.series_id, r.naming) for r in rules)
+            rows = await s.execute(
+                select(Episode.series_id, *EPISODE_ROW_COLUMNS)
+                .where(Episode.series_id.in_(part), Episode.is_downloaded.is_(True))
+                .order_by(Episode.season, Episode.episode)
+            )
+            for series_id, *values in rows:
+                episodes.setdefault(series_id, []).append(EpisodeRow(*values))
+        folders = set(await s.scalars(select(Series.folder)))
+    return [
+        build_plan(
+            str(root),
+            series,
+            merge(base, overrides.get(series.id, {})),
+            episodes.get(series.id, []),
+            folders,
+        )
+        for series in chosen
+    ]
+
+
 async def plan_rename(db: Database, root: Path, key: str) -> RenamePlan:
     """What a rename of the series would move (``GET /api/series/{key}/rename``).
 
     Raises:
         NotFoundError: no such series.
     """
-    async with db.session() as s:
-        series = await series_row(s, key)
-        scheme = await scheme_for(s, series.id)
-        episodes = list(
-            await s.scalars(
-                select(Episode)
-                .where(Episode.series_id == series.id, Episode.is_downloaded.is_(True))
-                .order_by(Episode.season, Episode.episode)
-            )
-        )
-        others = set(await s.scalars(select(Series.folder).where(Series.id != series.id)))
-    return build_plan(str(root), series, scheme, episodes, others)
+    [plan] = await load_plans(db, root, key)
+    return plan
 
 
 class _StepError(Exception):
@@ -248,8 +301,6 @@ def _execute(root: str, steps: Sequence[tuple[str, str]]) -> None:
     try:
         for src, dst in steps:
             a, b = os.path.join(root, src), os.path.join(root, dst)
-            if not os.path.lexists(a):
-                raise _StepError(f"{src} vanished before it could be moved")
             if os.path.lexists(b):
                 raise _StepError(f"{dst} appeared before {src} could be moved there")
             parent = os.path.dirname(b)
@@ -263,7 +314,12 @@ def _execute(root: str, steps: Sequence[tuple[str, str]]) -> None:
                     os.mkdir(folder)
                     made.append(folder)
                 known.add(parent)
-            os.rename(a, b)
+            try:
+                os.rename(a, b)
+            except FileNotFoundError:
+                if os.path.lexists(a):
+                    raise
+                raise _StepError(f"{src} vanished before it could be moved") from None
             done.append((src, dst))
     except (OSError, _StepError) as exc:
         for src, dst in reversed(done):
@@ -300,45 +356,65 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _point(
-    db: Database,
-    batch_id: int,
-    series_id: int,
-    paths: list[tuple[int, str]],
-    folder: str,
-    old_folder: str,
-    status: str,
-    error: str | None = None,
-) -> None:
-    """One transaction: episodes at their paths, the series at its folder, the batch done."""
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """Where a batch left its series: episode paths, the folder, the batch's new status."""
+
+    batch_id: int
+    series_id: int
+    paths: list[tuple[int, str]]
+    folder: str
+    old_folder: str
+    status: str
+    error: str | None = None
+
+
+async def _record(db: Database, outcomes: Sequence[_Outcome]) -> None:
+    """One transaction: episodes at their paths, series at their folders, batches done."""
+    if not outcomes:
+        return
+    now = _now()
     async with db.write() as s:
+        paths = [{"eid": eid, "path": p} for o in outcomes for eid, p in o.paths]
         if paths:
             await s.execute(
-                update(Episode), [{"id": eid, "file_path": path} for eid, path in paths]
+                update(_EPISODES)
+                .where(_EPISODES.c.id == bindparam("eid"))
+                .values(file_path=bindparam("path")),
+                paths,
             )
-        await s.execute(update(Series).where(Series.id == series_id).values(folder=folder))
-        # the scanner reads the series again (its folder rows say nothing about the new names)
-        folders = {folder, old_folder}
         await s.execute(
-            delete(LibraryFolder).where(
-                (LibraryFolder.series_id == series_id) | LibraryFolder.series_folder.in_(folders)
-            )
+            update(_SERIES).where(_SERIES.c.id == bindparam("sid")).values(folder=bindparam("f")),
+            [{"sid": o.series_id, "f": o.folder} for o in outcomes],
         )
-        await s.execute(delete(LibraryIssue).where(LibraryIssue.series_folder.in_(folders)))
-        if status == APPLIED:
+        # the scanner reads these series again (its folder rows know the old names)
+        series_ids = [o.series_id for o in outcomes]
+        names = sorted({f for o in outcomes for f in (o.folder, o.old_folder)})
+        for i in range(0, max(len(series_ids), len(names)), CHUNK):
+            ids, folders = series_ids[i : i + CHUNK], names[i : i + CHUNK]
+            await s.execute(
+                delete(LibraryFolder).where(
+                    LibraryFolder.series_id.in_(ids) | LibraryFolder.series_folder.in_(folders)
+                )
+            )
+            await s.execute(delete(LibraryIssue).where(LibraryIssue.series_folder.in_(folders)))
+        applied = [o for o in outcomes if o.status == APPLIED]
+        for i in range(0, len(applied), CHUNK):
+            part = applied[i : i + CHUNK]
             await s.execute(
                 update(RenameBatch)
                 .where(
-                    RenameBatch.series_id == series_id,
+                    RenameBatch.series_id.in_([o.series_id for o in part]),
                     RenameBatch.status == APPLIED,
-                    RenameBatch.id != batch_id,
+                    RenameBatch.id.not_in([o.batch_id for o in part]),
                 )
                 .values(status=SUPERSEDED)
             )
         await s.execute(
-            update(RenameBatch)
-            .where(RenameBatch.id == batch_id)
-            .values(status=status, error=error, finished_at=_now())
+            update(_BATCHES)
+            .where(_BATCHES.c.id == bindparam("bid"))
+            .values(status=bindparam("st"), error=bindparam("err"), finished_at=now),
+            [{"bid": o.batch_id, "st": o.status, "err": o.error} for o in outcomes],
         )
 
 
@@ -348,46 +424,62 @@ def _refusal(what: str, problems: Sequence[str]) -> str:
     return f"{what}: {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
-async def apply_plan(db: Database, root: Path, plan: RenamePlan) -> dict[str, Any]:
-    """Apply a checked plan (see :func:`apply_rename`)."""
-    if plan.conflicts:
-        raise RenameError(_refusal(f"refused to rename {plan.series_key}", plan.conflicts))
-    steps = plan.steps()
-    result: dict[str, Any] = {**plan.as_dict(), "batch_id": None, "moved": 0}
-    if not steps:
-        return result
-    episodes = _episode_paths(plan)
+def _unchanged(plan: RenamePlan) -> dict[str, Any]:
+    return {**plan.as_dict(), "batch_id": None, "moved": 0}
+
+
+async def apply_plans(
+    db: Database, root: Path, plans: Sequence[RenamePlan]
+) -> list[dict[str, Any]]:
+    """Apply checked plans: journal them all, move each one's files, record them all.
+
+    A plan with conflicts is left as it is (its result lists them); a plan whose moves fail
+    is put back and its result says why.
+    """
+    results = {plan.series_id: _unchanged(plan) for plan in plans}
+    runnable = [p for p in plans if not p.conflicts and p.steps()]
+    if not runnable:
+        return list(results.values())
     async with db.write() as s:
-        batch = RenameBatch(
-            series_id=plan.series_id,
-            status=APPLYING,
-            old_folder=plan.old_folder,
-            new_folder=plan.new_folder,
-            moves=[list(step) for step in steps],
-            episodes=episodes,
-        )
-        s.add(batch)
-        await s.flush()
-        batch_id = batch.id
-    real_root = os.path.realpath(root)
-    try:
-        if len(steps) > 50:
-            await asyncio.to_thread(_execute, real_root, steps)
-        else:
-            _execute(real_root, steps)
-    except _StepError as exc:
-        message = f"rename of {plan.series_key} stopped and was put back: {exc}"
-        async with db.write() as s:
-            await s.execute(
-                update(RenameBatch)
-                .where(RenameBatch.id == batch_id)
-                .values(status=FAILED, error=message, finished_at=_now())
+        batches = [
+            RenameBatch(
+                series_id=plan.series_id,
+                status=APPLYING,
+                old_folder=plan.old_folder,
+                new_folder=plan.new_folder,
+                moves=[list(step) for step in plan.steps()],
+                episodes=_episode_paths(plan),
             )
-        raise RenameError(message) from None
-    paths = [(eid, new) for ids, _old, new in episodes for eid in ids]
-    await _point(db, batch_id, plan.series_id, paths, plan.new_folder, plan.old_folder, APPLIED)
-    result.update(batch_id=batch_id, moved=len(steps))
-    return result
+            for plan in runnable
+        ]
+        s.add_all(batches)
+        await s.flush()
+        batch_ids = [b.id for b in batches]
+    real_root = os.path.realpath(root)
+    outcomes: list[_Outcome] = []
+    for plan, batch_id in zip(runnable, batch_ids, strict=True):
+        steps = plan.steps()
+        try:
+            if len(steps) > 50:
+                await asyncio.to_thread(_execute, real_root, steps)
+            else:
+                _execute(real_root, steps)
+        except _StepError as exc:
+            message = f"rename of {plan.series_key} stopped and was put back: {exc}"
+            paths = [(eid, old) for ids, old, _new in _episode_paths(plan) for eid in ids]
+            outcomes.append(
+                _Outcome(batch_id, plan.series_id, paths, plan.old_folder, plan.old_folder,
+                         FAILED, message)
+            )  # fmt: skip
+            results[plan.series_id]["error"] = message
+            continue
+        paths = [(eid, new) for ids, _old, new in _episode_paths(plan) for eid in ids]
+        outcomes.append(
+            _Outcome(batch_id, plan.series_id, paths, plan.new_folder, plan.old_folder, APPLIED)
+        )
+        results[plan.series_id].update(batch_id=batch_id, moved=len(steps))
+    await _record(db, outcomes)
+    return list(results.values())
 
 
 async def apply_rename(db: Database, root: Path, key: str) -> dict[str, Any]:
@@ -397,7 +489,13 @@ async def apply_rename(db: Database, root: Path, key: str) -> dict[str, Any]:
         NotFoundError: no such series.
         RenameError: a conflict (nothing moved), or a move failed (the done ones were put back).
     """
-    return await apply_plan(db, root, await plan_rename(db, root, key))
+    plan = await plan_rename(db, root, key)
+    if plan.conflicts:
+        raise RenameError(_refusal(f"refused to rename {plan.series_key}", plan.conflicts))
+    [result] = await apply_plans(db, root, [plan])
+    if "error" in result:
+        raise RenameError(result["error"])
+    return result
 
 
 async def rename_library(
@@ -407,22 +505,10 @@ async def rename_library(
 
     A series with conflicts is reported with them and left as it is; the others go on.
     """
-    async with db.session() as s:
-        if series_key is not None:
-            keys = [(await series_row(s, series_key)).key]
-        else:
-            keys = list(await s.scalars(select(Series.key).order_by(Series.key)))
-    out: list[dict[str, Any]] = []
-    for key in keys:
-        plan = await plan_rename(db, root, key)
-        if dry_run or plan.conflicts or not plan.steps():
-            out.append({**plan.as_dict(), "batch_id": None, "moved": 0})
-            continue
-        try:
-            out.append(await apply_plan(db, root, plan))
-        except RenameError as exc:
-            out.append({**plan.as_dict(), "batch_id": None, "moved": 0, "error": str(exc)})
-    return out
+    plans = await load_plans(db, root, series_key)
+    if dry_run:
+        return [_unchanged(plan) for plan in plans]
+    return await apply_plans(db, root, plans)
 
 
 async def undo_rename(db: Database, root: Path, batch_id: int) -> dict[str, Any]:
@@ -473,7 +559,7 @@ async def undo_rename(db: Database, root: Path, batch_id: int) -> dict[str, Any]
             )
         raise RenameError(f"undo of rename {batch_id} stopped and was put back: {exc}") from None
     paths = [(eid, old) for ids, old, _new in episodes for eid in ids]
-    await _point(db, batch_id, series_id, paths, old_folder, new_folder, UNDONE)
+    await _record(db, [_Outcome(batch_id, series_id, paths, old_folder, new_folder, UNDONE)])
     return {"batch_id": batch_id, "status": UNDONE, "moved": len(steps)}
 
 
@@ -546,10 +632,8 @@ async def recover_renames(db: Database, root: Path | None) -> int:
         note = "finished at start after an interruption"
         if lost:
             note += f"; not found: {', '.join(lost[:SHOWN_CONFLICTS])}"
-        await _point(
-            db, batch.id, batch.series_id, paths, folder, other,
-            APPLIED if forward else UNDONE, note,
-        )  # fmt: skip
+        status = APPLIED if forward else UNDONE
+        await _record(db, [_Outcome(batch.id, batch.series_id, paths, folder, other, status, note)])
         log.warning("finished an interrupted rename", batch_id=batch.id, lost=len(lost))
     return len(batches)
 

@@ -95,9 +95,9 @@ async def test_the_next_rename_command_finishes_an_interrupted_one(
 ) -> None:
     """Without a server start in between, `showkeeper rename` recovers before it plans."""
     async with open_context(settings) as ctx:
-        await downloaded_series(ctx.db, library_dir, "show", "Show", 300, companions=False)
+        await downloaded_series(ctx.db, library_dir, "show", "Show", COUNT)
     new = library_dir / "Show/Season 01/Show - S01E01 - Episode 1.mkv"
-    _kill_midway(settings, new, library_dir / f"Show/Season 01/{old_name('Show', 1, 300)}")
+    _kill_midway(settings, new, library_dir / f"Show/Season 01/{old_name('Show', 1, COUNT)}")
     # the "next start" is a dry run of the CLI: it recovers first, then lists nothing to do
     done = await asyncio.to_thread(
         subprocess.run,
@@ -108,6 +108,8 @@ async def test_the_next_rename_command_finishes_an_interrupted_one(
     )
     assert done.returncode == 0, done.stderr
     assert "would move 0 files" in done.stdout
-    assert sorted(tree(library_dir)) == sorted(
-        f"Show/Season 01/Show - S01E{n:02d} - Episode {n}.mkv" for n in range(1, 301)
+    assert tree(library_dir) == sorted(
+        f"Show/Season 01/Show - S01E{n:02d} - Episode {n}{suffix}"
+        for n in range(1, COUNT + 1)
+        for suffix in (".mkv", *COMPANIONS)
     )
