@@ -180,6 +180,7 @@ def episode_dict(ep: Episode) -> dict[str, Any]:
         "at_source": ep.at_source,
         "monitored": ep.monitored,
         "filtered": ep.filtered,
+        "ignored": bool(ep.ignored),
         "is_downloaded": ep.is_downloaded,
         "file_path": ep.file_path,
         "size": ep.size,

@@ -77,6 +77,7 @@ async def test_every_reader_counts_the_same_missing_episodes(
     detail = (await api.get("/api/series/show")).json()
     assert detail["missing_count"] == 2
     assert detail["episode_count"] == 9
+    assert [e["episode"] for e in detail["episodes"] if e["ignored"]] == [9]
     assert [e["filtered"] for e in detail["episodes"]].count(True) == 1
 
     metrics = (await api.get("/metrics")).text

@@ -57,6 +57,11 @@ class EpisodeOut(BaseModel):
     at_source: bool
     monitored: bool
     filtered: bool = Field(description="Rejected by the series' filters; never missing.")
+    ignored: bool = Field(
+        False,
+        description="Removed by retention (or ignored by hand); never missing until "
+        "POST /api/series/{key}/unignore.",
+    )
     is_downloaded: bool
     file_path: str | None
     size: int | None
