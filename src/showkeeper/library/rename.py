@@ -177,7 +177,9 @@ def build_plan(
             plan.conflicts.append(f"folder {new_folder!r} belongs to another series")
         elif os.path.lexists(os.path.join(root, new_folder)):
             plan.conflicts.append(f"folder {new_folder!r} already exists in the library")
-        plan.moves.append(Move(series.folder, new_folder, "folder"))
+        if os.path.lexists(os.path.join(root, series.folder)):
+            plan.moves.append(Move(series.folder, new_folder, "folder"))
+        # else nothing is on disk yet: the series just takes the new name
     groups: dict[str, list[EpisodeLike]] = {}
     for ep in episodes:
         if ep.file_path:
@@ -201,8 +203,8 @@ def build_plan(
         except UnsafePathError as exc:
             plan.skipped.append(f"{old} ({label}): {exc}")
             continue
-        if plan.rebase(old) == new:
-            continue
+        if old == new:
+            continue  # (a file that only moves with its folder is listed: its path changes)
         ids = tuple(ep.id for ep in group)
         plan.moves.append(Move(old, new, "video", ids))
         for suffix in names.companions(old_abs):
@@ -226,6 +228,8 @@ def _check_targets(plan: RenamePlan, root: str) -> None:
                 olds = sorted(x.old for x in files if x.new == m.new)
                 plan.conflicts.append(f"{' and '.join(olds)} would both be named {m.new}")
             continue
+        if plan.rebase(m.old) == m.new:
+            continue  # it moves with its folder
         # what is at the target once the folder has moved = what is at its old place now
         now = m.new
         if plan.folder_changes and now.startswith(plan.new_folder + "/"):
@@ -438,6 +442,15 @@ async def apply_plans(
     """
     results = {plan.series_id: _unchanged(plan) for plan in plans}
     runnable = [p for p in plans if not p.conflicts and p.steps()]
+    named = [p for p in plans if not p.conflicts and not p.steps() and p.folder_changes]
+    if named:  # no folder on disk yet: only the name changes, nothing to journal or undo
+        async with db.write() as s:
+            await s.execute(
+                update(_SERIES)
+                .where(_SERIES.c.id == bindparam("sid"))
+                .values(folder=bindparam("f")),
+                [{"sid": p.series_id, "f": p.new_folder} for p in named],
+            )
     if not runnable:
         return list(results.values())
     async with db.write() as s:

@@ -108,8 +108,28 @@ async def test_a_new_folder_template_moves_the_folder(
     assert await folder_of(db, "show") == "Show [show]"
     async with db.session() as s:  # the scanner reads the series again
         assert list(await s.scalars(select(LibraryFolder.path))) == []
-    await api.post(f"/api/rename/{done.json()['batch_id']}/undo")
-    assert tree(library_dir)[0] == "Show/Season 01/Show - S01E01-thumb.jpg"
+    # only the folder template changes now: the files move with their folder, and the
+    # episodes follow them in the database
+    await api.put("/api/naming", json={"series_folder": "{series} - {source_id}"})
+    moved = await api.post("/api/series/show/rename")
+    assert moved.json()["moved"] == 1, moved.text  # one step: the folder
+    assert {m["kind"] for m in moved.json()["moves"]} == {"folder", "video", "companion"}
+    assert await paths_of(db, "show") == {
+        n: f"Show - show/S01/Show - S01E0{n} - Episode {n}.mkv" for n in (1, 2)
+    }
+    await api.post(f"/api/rename/{moved.json()['batch_id']}/undo")
+    assert await paths_of(db, "show") == {
+        n: f"Show [show]/S01/Show - S01E0{n} - Episode {n}.mkv" for n in (1, 2)
+    }
+    await api.put("/api/naming", json={"series_folder": "{series} ({year}) [{source_id}]"})
+    refused = await api.post(f"/api/rename/{done.json()['batch_id']}/undo")
+    assert refused.status_code == 409  # a later rename of the series replaced it
+    await api.put(
+        "/api/naming", json={"series_folder": "{series}", "season_folder": "Season {season:02d}"}
+    )
+    back = await api.post("/api/series/show/rename")
+    assert back.status_code == 200, back.text
+    assert tree(library_dir)[0] == "Show/Season 01/Show - S01E01 - Episode 1-thumb.jpg"
     assert "Show/poster.jpg" in tree(library_dir)
     assert await folder_of(db, "show") == "Show"
 
@@ -209,3 +229,20 @@ def test_cli_dry_run_and_rename(settings: Any, library_dir: Path, data_dir: Path
     assert tree(library_dir) == names(NEW, range(1, 3), (".mkv",))
     missing = runner.invoke(cli, ["rename", "--series", "nope"], env=env)
     assert missing.exit_code == 1 and "no series with key 'nope'" in missing.output
+
+
+async def test_a_series_with_no_folder_on_disk_just_takes_the_new_name(
+    api: httpx.AsyncClient, app: Any, library_dir: Path
+) -> None:
+    from tests.integration.library.helpers import Ep, add_series
+
+    db = app.state.ctx.db
+    await add_series(db, "fresh", "Fresh", [Ep(1, 1)])
+    await api.put("/api/series/fresh/naming", json={"series_folder": "{series} [{source_id}]"})
+    plan = (await api.get("/api/series/fresh/rename")).json()
+    assert plan["folder"] == {"old": "Fresh", "new": "Fresh [fresh]"} and plan["moves"] == []
+    done = await api.post("/api/series/fresh/rename")
+    assert done.status_code == 200, done.text
+    assert done.json()["batch_id"] is None
+    assert await folder_of(db, "fresh") == "Fresh [fresh]"
+    assert tree(library_dir) == []
