@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from showkeeper.db.models import (
     Episode,
     LibraryFolder,
     LibraryIssue,
+    QueueItem,
     RenameBatch,
     Series,
     SeriesLibraryRules,
@@ -42,6 +44,7 @@ from showkeeper.domain.naming import NamingScheme, merge
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.errors import ConflictError, NotFoundError
 from showkeeper.library.companions import FolderNames, with_suffix
+from showkeeper.library.lock import ScanLease
 from showkeeper.library.naming import (
     EPISODE_ROW_COLUMNS,
     EpisodeLike,
@@ -271,16 +274,28 @@ async def load_plans(db: Database, root: Path, key: str | None = None) -> list[R
             for series_id, *values in rows:
                 episodes.setdefault(series_id, []).append(EpisodeRow(*values))
         folders = set(await s.scalars(select(Series.folder)))
-    return [
-        build_plan(
+        busy = await s.execute(
+            select(Episode.series_id, Episode.season, Episode.episode)
+            .join(QueueItem, QueueItem.episode_id == Episode.id)
+            .where(QueueItem.status == "downloading")
+        )
+        downloading: dict[int, list[str]] = {}
+        for series_id, season, number in busy:
+            downloading.setdefault(series_id, []).append(f"S{season:02d}E{number:02d}")
+    plans = []
+    for series in chosen:
+        plan = build_plan(
             str(root),
             series,
             merge(base, overrides.get(series.id, {})),
             episodes.get(series.id, []),
             folders,
         )
-        for series in chosen
-    ]
+        for label in sorted(downloading.get(series.id, ())):
+            # its file is being written to the old place: rename when it is done
+            plan.conflicts.append(f"{label} is downloading; rename when it has finished")
+        plans.append(plan)
+    return plans
 
 
 async def plan_rename(db: Database, root: Path, key: str) -> RenamePlan:
@@ -453,6 +468,20 @@ async def apply_plans(
             )
     if not runnable:
         return list(results.values())
+    # one library-changing job at a time: no scan reads half-renamed folders
+    lease = await ScanLease.acquire(db, f"rename-{uuid.uuid4().hex[:12]}", series_key=None)
+    try:
+        return await _apply_leased(db, root, runnable, results)
+    finally:
+        await lease.release()
+
+
+async def _apply_leased(
+    db: Database,
+    root: Path,
+    runnable: Sequence[RenamePlan],
+    results: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
     async with db.write() as s:
         batches = [
             RenameBatch(
@@ -553,26 +582,33 @@ async def undo_rename(db: Database, root: Path, batch_id: int) -> dict[str, Any]
             problems.append(f"{dst} is taken")
     if problems:
         raise RenameError(_refusal(f"refused to undo rename {batch_id}", problems))
-    async with db.write() as s:
-        claimed = await s.execute(
-            update(RenameBatch)
-            .where(RenameBatch.id == batch_id, RenameBatch.status == APPLIED)
-            .values(status=UNDOING)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise RenameError(f"rename {batch_id} is being undone already")
+    lease = await ScanLease.acquire(db, f"undo-{batch_id}-{uuid.uuid4().hex[:8]}", series_key=None)
     try:
-        await asyncio.to_thread(_execute, real_root, steps)
-    except _StepError as exc:
         async with db.write() as s:
-            await s.execute(
+            claimed = await s.execute(
                 update(RenameBatch)
-                .where(RenameBatch.id == batch_id)
-                .values(status=APPLIED, error=f"undo failed and was put back: {exc}")
+                .where(RenameBatch.id == batch_id, RenameBatch.status == APPLIED)
+                .values(status=UNDOING)
             )
-        raise RenameError(f"undo of rename {batch_id} stopped and was put back: {exc}") from None
-    paths = [(eid, old) for ids, old, _new in episodes for eid in ids]
-    await _record(db, [_Outcome(batch_id, series_id, paths, old_folder, new_folder, UNDONE)])
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise RenameError(f"rename {batch_id} is being undone already")
+        try:
+            await asyncio.to_thread(_execute, real_root, steps)
+        except _StepError as exc:
+            async with db.write() as s:
+                await s.execute(
+                    update(RenameBatch)
+                    .where(RenameBatch.id == batch_id)
+                    .values(status=APPLIED, error=f"undo failed and was put back: {exc}")
+                )
+            raise RenameError(
+                f"undo of rename {batch_id} stopped and was put back: {exc}"
+            ) from None
+        paths = [(eid, old) for ids, old, _new in episodes for eid in ids]
+        outcome = _Outcome(batch_id, series_id, paths, old_folder, new_folder, UNDONE)
+        await _record(db, [outcome])
+    finally:
+        await lease.release()
     return {"batch_id": batch_id, "status": UNDONE, "moved": len(steps)}
 
 

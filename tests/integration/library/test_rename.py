@@ -246,3 +246,24 @@ async def test_a_series_with_no_folder_on_disk_just_takes_the_new_name(
     assert done.json()["batch_id"] is None
     assert await folder_of(db, "fresh") == "Fresh [fresh]"
     assert tree(library_dir) == []
+
+
+async def test_no_rename_while_a_scan_runs_or_an_episode_downloads(
+    api: httpx.AsyncClient, app: Any, library_dir: Path
+) -> None:
+    from showkeeper.db.models import QueueItem
+    from showkeeper.library.lock import ScanLease
+
+    db = app.state.ctx.db
+    disk = await downloaded_series(db, library_dir, "show", "Show", 2, companions=False)
+    before = tree(library_dir)
+    lease = await ScanLease.acquire(db, "a-scan", series_key=None)
+    busy = await api.post("/api/series/show/rename")
+    assert busy.status_code == 409 and "a scan is already running" in busy.json()["detail"]
+    await lease.release()
+    async with db.write() as s:
+        s.add(QueueItem(episode_id=disk.episode_ids[1], status="downloading"))
+    refused = await api.post("/api/series/show/rename")
+    assert refused.status_code == 409
+    assert "S01E02 is downloading; rename when it has finished" in refused.json()["detail"]
+    assert tree(library_dir) == before
