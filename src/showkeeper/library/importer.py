@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -46,6 +47,7 @@ from showkeeper.downloads.diskguard import reserve_bytes
 from showkeeper.errors import ConflictError, ShowkeeperError
 from showkeeper.ffmpeg import find_ffmpeg, run_env
 from showkeeper.library.companions import FolderNames, with_suffix
+from showkeeper.library.lock import ScanLease
 from showkeeper.library.naming import scheme_for, series_row, target_path
 from showkeeper.library.service import library_issues, start_scan
 from showkeeper.logging import get_logger
@@ -398,12 +400,7 @@ async def _apply_folder(ctx: AppContext, root: str, job: _FolderJob) -> dict[str
             row.folder = job.folder
             await s.execute(delete(LibraryIssue).where(LibraryIssue.series_folder == job.folder))
             await s.execute(delete(LibraryFolder).where(LibraryFolder.series_id == job.series_id))
-        try:
-            await start_scan(ctx, series_key=job.series_key)
-            scan = "started"
-        except ConflictError as exc:
-            scan = f"not started: {exc}"
-        return {"decision": job.label, "status": "mapped", "folder": job.folder, "scan": scan}
+        return {"decision": job.label, "status": "mapped", "folder": job.folder}
     imported, left = [], []
     names = FolderNames()
     for dirpath, _dirs, files in os.walk(os.path.join(root, job.folder)):
@@ -462,10 +459,28 @@ async def apply_import(ctx: AppContext, decisions: list[dict[str, Any]]) -> dict
             problems.append(f"decision {index + 1}: {exc}")
     if problems:
         raise ImportRefused("refused, nothing was imported: " + "; ".join(problems))
+    # one library-changing job at a time: no scan reads a half-imported folder
+    lease = await ScanLease.acquire(ctx.db, f"import-{uuid.uuid4().hex[:12]}", series_key=None)
+    try:
+        results = await _apply_jobs(ctx, root, jobs)
+    finally:
+        await lease.release()
+    for job, result in zip(jobs, results, strict=True):
+        if result["status"] == "mapped":  # the series' new folder is read now
+            assert isinstance(job, _FolderJob)
+            try:
+                await start_scan(ctx, series_key=job.series_key)
+                result["scan"] = "started"
+            except ConflictError as exc:
+                result["scan"] = f"not started: {exc}"
+    return {"results": results, "series_ids": sorted({job.series_id for job in jobs})}
+
+
+async def _apply_jobs(
+    ctx: AppContext, root: str, jobs: list[_FileJob | _FolderJob]
+) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
-    series_ids: set[int] = set()
     for job in jobs:
-        series_ids.add(job.series_id)
         if isinstance(job, _FolderJob):
             results.append(await _apply_folder(ctx, root, job))
             continue
@@ -484,4 +499,4 @@ async def apply_import(ctx: AppContext, decisions: list[dict[str, Any]]) -> dict
                 "mode": job.mode,
             }
         )
-    return {"results": results, "series_ids": sorted(series_ids)}
+    return results
