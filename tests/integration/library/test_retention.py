@@ -227,3 +227,19 @@ def test_cli_dry_run_floor_and_confirm(settings: Settings, library_dir: Path) ->
     assert done.exit_code == 0, done.output
     assert "removed 3 files (300 bytes freed)" in done.output
     assert tree(library_dir) == ["S/Season 01/S - S01E04.mkv"]
+
+
+async def test_the_daily_rescan_job_applies_the_rules(
+    api: httpx.AsyncClient, app: Any, library_dir: Path
+) -> None:
+    from showkeeper.automation.jobs import Jobs
+
+    db = app.state.ctx.db
+    await downloaded_series(db, library_dir, "d", "D", 5, first_aired=TODAY - timedelta(days=9))
+    await api.put("/api/series/d/retention", json={"keep_newest": 3})
+    await Jobs().get("rescan")(app.state.ctx)
+    assert sorted(p for p in tree(library_dir) if p.endswith(".mkv")) == [
+        f"D/Season 01/D - S01E0{n}.mkv" for n in (3, 4, 5)
+    ]
+    state = await _state(db)
+    assert [state[n][1] for n in range(1, 6)] == [True, True, False, False, False]
