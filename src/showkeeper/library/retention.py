@@ -3,7 +3,7 @@
 The global rule and the safety floor live in system_settings ("library.retention"); a series
 may replace the rule (series_library_rules.retention, ``{"inherit": false, ...}``). A run
 marks the removed episodes ignored (never missing, so never downloaded again; undo with
-:func:`unignore`) and not downloaded, writes a ``deleted`` history row with the size of each
+:func:`unignore`; their queued downloads are cancelled) and not downloaded, writes a ``deleted`` history row with the size of each
 file, in one transaction, and only then deletes the files with their NFO, thumbnails and
 subtitles (a crash in between leaves files the next scan links again and the next run removes).
 
@@ -29,6 +29,7 @@ from showkeeper.db import Database
 from showkeeper.db.models import (
     DownloadHistory,
     Episode,
+    QueueItem,
     Series,
     SeriesLibraryRules,
     SystemSetting,
@@ -43,6 +44,7 @@ from showkeeper.domain.retention import (
     parse_share,
     select_removed,
 )
+from showkeeper.downloads import finish
 from showkeeper.errors import ShowkeeperError
 from showkeeper.events import BusConsumer, Subscription
 from showkeeper.library.companions import FolderNames, with_suffix
@@ -310,6 +312,25 @@ def _measure(root: str, removals: list[Removal]) -> list[str]:
     return errors
 
 
+async def _cancel_queued(db: Database, episode_ids: list[int]) -> None:
+    """Queued downloads of episodes the rule no longer keeps would only be deleted again."""
+    if not episode_ids:
+        return
+    async with db.session() as s:
+        items = [
+            item_id
+            for i in range(0, len(episode_ids), 500)
+            for item_id in await s.scalars(
+                select(QueueItem.id).where(
+                    QueueItem.episode_id.in_(episode_ids[i : i + 500]),
+                    QueueItem.status == "queued",
+                )
+            )
+        ]
+    for item_id in items:
+        await finish.cancel(db, item_id)
+
+
 def _delete_files(removals: list[Removal]) -> tuple[int, list[str]]:
     """Delete what :func:`_measure` found; returns the bytes freed and the failures."""
     freed = 0
@@ -368,6 +389,7 @@ async def apply_retention(
         ]
         if history:
             await s.execute(insert(DownloadHistory), history)
+    await _cancel_queued(db, [eid for r in result.skip for eid in r.episode_ids])
     freed, errors = await asyncio.to_thread(_delete_files, result.delete)
     result.applied, result.freed_bytes, result.errors = True, freed, problems + errors
     if result.delete:

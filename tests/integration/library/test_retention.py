@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from showkeeper.config import Settings
-from showkeeper.db.models import DownloadHistory, Episode
+from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.series.missing import missing_episodes
 from tests.integration.downloads.queue_support import serve_directory, wait_until
 from tests.integration.downloads.servers import make_media
@@ -135,11 +135,15 @@ async def test_by_air_date_episodes_outside_the_rule_are_not_downloaded(
             for sfx in COMPANIONS:
                 (library_dir / rel).with_name(Path(rel).stem + sfx).unlink()
     assert len(await missing_episodes(db, series_key="daily")) == 3
+    async with db.write() as s:  # one of them is queued already: it would only be deleted
+        s.add(QueueItem(episode_id=disk.episode_ids[0], status="queued"))
     await api.put("/api/series/daily/retention", json={"keep_newest": 2})
     body = (await api.post("/api/series/daily/retention/run", json={"dry_run": False})).json()
     assert [d["episode"] for d in body["delete"]] == ["S01E04"]
     assert sorted(d["episode"] for d in body["skip"]) == ["S01E01", "S01E02", "S01E03"]
     assert await missing_episodes(db, series_key="daily") == []
+    async with db.session() as s:
+        assert list(await s.scalars(select(QueueItem.status))) == ["cancelled"]
 
 
 async def test_settings_refusals(api: httpx.AsyncClient, app: Any, library_dir: Path) -> None:
