@@ -271,7 +271,18 @@ async def _check_file(
                 Episode.series_id == series.id, Episode.season == season, Episode.episode == number
             )
         )
+        owner = None
+        if issue_path is not None:
+            owner = await s.scalar(
+                select(Episode.id).where(
+                    Episode.file_path == issue_path, Episode.is_downloaded.is_(True)
+                )
+            )
     label = f"{raw} -> {series.key} S{season:02d}E{number:02d}"
+    if owner is not None:
+        raise UnsafePathError(
+            f"{label}: it is already the file of another episode; rename that series instead"
+        )
     current = ep.file_path if ep is not None and ep.is_downloaded else None
     if current and os.path.lexists(os.path.join(root, current)):
         raise UnsafePathError(f"{label}: the episode is already on disk at {current}")

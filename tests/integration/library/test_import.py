@@ -116,6 +116,23 @@ async def test_suggest_then_import_inside_the_library(
     async with ctx.db.session() as s:
         paths = list(await s.scalars(select(LibraryIssue.path)))
     assert "Show/weird name part two.mkv" not in paths
+    # a file that already is an episode's is not taken for another one
+    taken = await api.post(
+        "/api/library/import",
+        json={
+            "decisions": [
+                {
+                    "action": "import_file",
+                    "path": "Show/Season 01/Show - S01E01 - Episode 1.mkv",
+                    "series_key": "show",
+                    "season": 1,
+                    "episode": 3,
+                }
+            ]
+        },
+    )
+    assert taken.status_code == 400
+    assert "already the file of another episode" in taken.json()["detail"]
     # a rescan agrees with what the import recorded
     await run_scan(ctx, force=True)
     assert (await _episode(ctx.db, 1, 2, show_id)).file_path == second.file_path
