@@ -177,6 +177,21 @@ class Settings(BaseSettings):
         "twice this many segments in flight.",
         json_schema_extra=_accepted("an integer from 1 to 32"),
     )
+    disk_reserve_gib: float = Field(
+        5.0,
+        ge=0,
+        le=100000,
+        description=(
+            "Free space to keep on the library's file system: a download that would leave less "
+            "pauses the queue until space returns."
+        ),
+        json_schema_extra=_accepted("a number of GiB from 0 to 100000"),
+    )
+    import_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders outside the library that manual imports may copy or move files from.",
+        json_schema_extra=_accepted("a comma-separated list of absolute directory paths"),
+    )
     max_resolution: int = Field(
         1080,
         ge=144,
@@ -412,6 +427,18 @@ class Settings(BaseSettings):
                 return [ipaddress.ip_network(str(item), strict=False) for item in items]
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
+        return items
+
+    @field_validator("import_dirs", mode="before")
+    @classmethod
+    def _parse_dirs(cls, value: Any) -> Any:
+        items = _split_list(value)
+        if isinstance(items, list):
+            paths = [Path(os.path.expanduser(str(item))) for item in items]
+            relative = [str(p) for p in paths if not p.is_absolute()]
+            if relative:
+                raise ValueError(f"{relative[0]!r} is not an absolute path")
+            return paths
         return items
 
     @field_validator("notification_urls", mode="before")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from showkeeper.config import Settings
 from showkeeper.db import Database, DatabaseError
+from showkeeper.downloads.diskguard import guard_pause
 from showkeeper.ffmpeg import find_ffmpeg
 
 Status = Literal["ok", "warning", "error"]
@@ -84,6 +85,22 @@ def check_disk(path: Path) -> Check:
     return Check("disk", "ok", f"{usage.free // 1024**2} MiB free", details=details)
 
 
+async def check_queue(db: Database) -> Check:
+    """The download queue: a pause by the disk space guard is a warning with its reason."""
+    try:
+        paused = await guard_pause(db)
+    except Exception:  # an unreachable database is check_database's to report
+        return Check("queue", "warning", "cannot read the queue state")
+    if paused is not None:
+        return Check(
+            "queue",
+            "warning",
+            str(paused.get("reason", "paused: not enough disk space")),
+            details={"state": "paused", "paused_by": paused.get("paused_by")},
+        )
+    return Check("queue", "ok", "no pause for disk space")
+
+
 async def run_checks(settings: Settings, db: Database) -> list[Check]:
     disk_path = (
         settings.library_dir
@@ -95,6 +112,7 @@ async def run_checks(settings: Settings, db: Database) -> list[Check]:
         check_ffmpeg(),
         check_library(settings.library_dir),
         check_disk(disk_path),
+        await check_queue(db),
     ]
 
 

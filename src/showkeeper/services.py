@@ -11,9 +11,12 @@ from __future__ import annotations
 from showkeeper.automation.commands import CommandTracker
 from showkeeper.automation.scheduler import Clock, Scheduler
 from showkeeper.context import AppContext, Service
+from showkeeper.downloads.diskguard import DiskGuard
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.events_pg import PgEventBridge
 from showkeeper.library.mediainfo import MediaInfoCache
+from showkeeper.library.rename import RenameRecovery
+from showkeeper.library.retention import RetentionKeeper
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
@@ -26,6 +29,7 @@ def build_services(ctx: AppContext) -> list[Service]:
     """The server's services, in start order."""
     services: list[Service] = [*pg_event_bridge(ctx)]  # first: subscribed before any publish
     services.append(SourceLoadRecovery(ctx))
+    services.append(RenameRecovery(ctx))  # before anything reads the library's paths
     services.extend(_server_services(ctx))
     services.extend(download_companions(ctx, bridge=False))  # before workers complete anything
     if ctx.settings.download_workers_in_server:
@@ -38,7 +42,12 @@ def download_companions(ctx: AppContext, *, bridge: bool = True) -> list[Service
 
     The server passes bridge=False: it already runs the event bridge first.
     """
-    return [*(pg_event_bridge(ctx) if bridge else []), NfoWriter(ctx)]
+    return [
+        *(pg_event_bridge(ctx) if bridge else []),
+        NfoWriter(ctx),
+        RetentionKeeper(ctx),
+        DiskGuard(ctx),
+    ]
 
 
 def pg_event_bridge(ctx: AppContext) -> list[Service]:

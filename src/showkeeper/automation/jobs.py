@@ -8,6 +8,7 @@ from typing import Any
 
 from showkeeper.context import AppContext
 from showkeeper.downloads.service import enqueue_missing
+from showkeeper.library.retention import run_retention
 from showkeeper.library.service import run_scan
 from showkeeper.sources.service import refresh_all
 
@@ -15,7 +16,10 @@ Job = Callable[[AppContext], Awaitable[Any]]
 
 
 async def rescan(ctx: AppContext) -> Any:
-    return await run_scan(ctx)
+    """The daily job: scan the library, then apply the retention rules (unconfirmed)."""
+    result = await run_scan(ctx)
+    await run_retention(ctx.db, ctx.settings.library_dir)
+    return result
 
 
 async def refresh(ctx: AppContext) -> Any:

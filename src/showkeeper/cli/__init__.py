@@ -33,6 +33,8 @@ def build_app() -> typer.Typer:
         get_cmd,
         library_cmd,
         queue_cmd,
+        rename_cmd,
+        retention_cmd,
         series_cmd,
         serve,
         sources_cmd,
@@ -51,6 +53,8 @@ def build_app() -> typer.Typer:
             get_cmd,
             queue_cmd,
             library_cmd,
+            rename_cmd,
+            retention_cmd,
         ):
             module.register(app)
     return app

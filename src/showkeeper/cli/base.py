@@ -27,6 +27,12 @@ T = TypeVar("T")
 
 
 SourceUrlArg = Annotated[str, typer.Argument(help="Feed, channel/playlist or directory URL.")]
+SeriesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--series", help="Only this series (key, folder or unique prefix).", show_default=False
+    ),
+]
 KindOpt = Annotated[
     str | None, typer.Option("--kind", help="feed, ytdlp or httpdir (detected when omitted).")
 ]

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from showkeeper.cli.base import cli_logging, console, handle_errors, run_async, settings_from
+from showkeeper.cli.base import (
+    SeriesOpt,
+    cli_logging,
+    console,
+    handle_errors,
+    run_async,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from showkeeper.config import Settings
@@ -15,12 +22,6 @@ if TYPE_CHECKING:
     from showkeeper.library.results import ScanResult
     from showkeeper.series.missing import MissingEpisode
 
-SeriesOption = Annotated[
-    str | None,
-    typer.Option(
-        "--series", help="Only this series (key, folder or unique prefix).", show_default=False
-    ),
-]
 SHOWN_ISSUES = 20
 
 
@@ -99,7 +100,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def scan(
         ctx: typer.Context,
-        series: SeriesOption = None,
+        series: SeriesOpt = None,
         full: Annotated[
             bool, typer.Option("--full", help="Read every folder, even unchanged ones.")
         ] = False,
@@ -114,7 +115,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def missing(
         ctx: typer.Context,
-        series: SeriesOption = None,
+        series: SeriesOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """List the missing episodes (known at the source, aired, not on disk or queued).

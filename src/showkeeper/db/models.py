@@ -118,6 +118,10 @@ class Episode(Base):
     # rejected by the series' filters (sources/filters.py); kept so numbers never shift
     filtered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_downloaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # removed by a retention rule (or by hand): never missing, so never downloaded again
+    # until the user undoes it (migration 0010). No Python default: bulk inserts that do not
+    # name the column get the server's false.
+    ignored: Mapped[bool] = mapped_column(Boolean, server_default=false())
     file_path: Mapped[str | None] = mapped_column(Text)
     size: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -313,6 +317,45 @@ class SeriesTag(Base):
     tag_id: Mapped[int] = mapped_column(
         ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+# The series list is sorted by name by default (migration 0005).
+Index("ix_series_name", Series.name)
+
+
+class SeriesLibraryRules(Base):
+    """A series' own naming templates and retention rule (unset keys use the global ones)."""
+
+    __tablename__ = "series_library_rules"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
+    )
+    naming: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    retention: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RenameBatch(Base):
+    """One rename of a series' files: the journal written before the first file moves.
+
+    status: applying (files may be moving: a start finishes it) / applied / undoing /
+    undone / failed. ``moves`` is the list of [old, new] paths relative to the library root
+    (companions included); ``episodes`` maps episode ids to their old and new file paths.
+    """
+
+    __tablename__ = "rename_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    old_folder: Mapped[str] = mapped_column(String(255))
+    new_folder: Mapped[str] = mapped_column(String(255))
+    moves: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    episodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
 
 
 # The series list is sorted by name by default (migration 0005).

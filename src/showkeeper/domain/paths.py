@@ -10,6 +10,7 @@ root with :func:`os.path.realpath` (and therefore reads symlinks on disk).
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import re
@@ -23,16 +24,20 @@ __all__ = [
     "ALLOWED_EXTENSIONS",
     "DEFAULT_EPISODE_TEMPLATE",
     "MAX_FILE_NAME_BYTES",
+    "SEASON_FOLDER_FIELDS",
+    "SERIES_FOLDER_FIELDS",
     "TEMPLATE_FIELDS",
     "EpisodeNaming",
     "UnsafePathError",
     "ensure_inside",
     "episode_file_name",
     "episode_relative_path",
+    "render_folder_name",
     "safe_component",
     "safe_extension",
     "season_folder_name",
     "series_folder_name",
+    "validate_folder_template",
     "validate_template",
 ]
 
@@ -56,11 +61,16 @@ MAX_EPISODES_PER_FILE = 100
 MAX_TEMPLATE_LENGTH = 500
 _SERIES_FIELD_BYTES = 120
 
-_INT_FIELDS = frozenset({"season", "episode", "absolute"})
-_STR_FIELDS = frozenset({"series", "title", "air_date"})
+_INT_FIELDS = frozenset({"season", "episode", "absolute", "year"})
+_AIR_DATE_FIELDS = frozenset({"air_date", "air_date_dots", "air_date_compact"})
+_STR_FIELDS = frozenset({"series", "title", "air_year", "quality", "source_id"}) | _AIR_DATE_FIELDS
 TEMPLATE_FIELDS: frozenset[str] = _INT_FIELDS | _STR_FIELDS
 """Field names an episode template may use."""
-_IDENTIFYING_FIELDS = frozenset({"episode", "absolute", "air_date"})
+_IDENTIFYING_FIELDS = frozenset({"episode", "absolute"}) | _AIR_DATE_FIELDS
+SERIES_FOLDER_FIELDS: frozenset[str] = frozenset({"series", "year", "source_id"})
+"""Field names a series folder template may use."""
+SEASON_FOLDER_FIELDS: frozenset[str] = frozenset({"season"})
+"""Field names a season folder template may use."""
 
 # Windows device names; also reserved with any extension ("con.txt", "NUL.tar.gz").
 _RESERVED_NAMES = frozenset(
@@ -74,6 +84,7 @@ _INVISIBLE = frozenset(
 )
 _REPLACEMENTS = {"/": "-", "\\": "-", "|": "-", ":": "-", '"': "'"}
 _REMOVED = frozenset("*?<>")
+_SPECIAL = re.compile(r'[/\\|:"*?<>]')  # the characters _REPLACEMENTS and _REMOVED handle
 _LEADING_JUNK = "-. "
 _TRAILING_JUNK = ". "
 _SEPARATORS = " -_.,;~"
@@ -112,6 +123,9 @@ def _clean(text: str) -> str:
     bidi marks, replaces or removes characters that are special in paths, collapses whitespace
     and strips leading ``-``/dots/spaces and trailing dots/spaces.
     """
+    if text.isascii() and text.isprintable() and _SPECIAL.search(text) is None:
+        # plain printable ASCII (most names): nothing to replace or normalise
+        return " ".join(text.split()).lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
     text = unicodedata.normalize("NFC", text.replace(": ", " - "))
     out: list[str] = []
     for ch in text:
@@ -277,6 +291,9 @@ class EpisodeNaming:
         ext: File extension, normalised through :func:`safe_extension` on construction.
         absolute: Absolute episode number (anime), or None.
         air_date: Original air date (daily shows), or None.
+        year: The series' first-air year, or None.
+        quality: A quality label such as ``"1080p"``, or None.
+        source_id: The source's id of the episode (feed guid, video id), or None.
 
     Raises:
         UnsafePathError: On construction, if a number is out of range, ``episodes`` is empty or
@@ -290,6 +307,9 @@ class EpisodeNaming:
     ext: str
     absolute: int | None = None
     air_date: date | None = None
+    year: int | None = None
+    quality: str | None = None
+    source_id: str | None = None
 
     def __post_init__(self) -> None:
         episodes = tuple(self.episodes)
@@ -328,8 +348,16 @@ def _format_episodes(episodes: tuple[int, ...], spec: str, prefix: str) -> str:
     return f"-{prefix}".join(format(n, spec) for n in shown)
 
 
-def _parse_template(template: str) -> list[_Segment]:
+def _parse_template(
+    template: str, fields: frozenset[str] = TEMPLATE_FIELDS, *, identifying: bool = True
+) -> list[_Segment]:
     """Parse and validate a template; see :func:`validate_template`."""
+    return list(_parse_cached(template, fields, identifying))
+
+
+@functools.lru_cache(maxsize=128)
+def _parse_cached(template: str, fields: frozenset[str], identifying: bool) -> tuple[_Segment, ...]:
+    """The parse, once per template: renaming a library names every file with the same one."""
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise UnsafePathError(
             f"refused template of {len(template)} characters: limit is {MAX_TEMPLATE_LENGTH}"
@@ -349,8 +377,8 @@ def _parse_template(template: str) -> list[_Segment]:
         if field is None:
             segments.append(_Segment(literal, None, ""))
             continue
-        if field not in TEMPLATE_FIELDS:
-            allowed = ", ".join(sorted(TEMPLATE_FIELDS))
+        if field not in fields:
+            allowed = ", ".join(sorted(fields))
             raise UnsafePathError(
                 f"refused template field {{{_show(field)[1:-1]}}}: only plain field names are "
                 f"allowed ({allowed}); no positional, attribute or index access"
@@ -372,20 +400,22 @@ def _parse_template(template: str) -> list[_Segment]:
                 f"refused format spec {_show(spec)} for {{{field}}}: {exc}"
             ) from exc
         segments.append(_Segment(literal, field, spec))
-    if not any(seg.field in _IDENTIFYING_FIELDS for seg in segments):
+    if identifying and not any(seg.field in _IDENTIFYING_FIELDS for seg in segments):
         raise UnsafePathError(
             f"refused template {_show(template)}: it must contain {{episode}}, {{absolute}} or "
             "{air_date}, otherwise different episodes would get the same file name"
         )
-    return segments
+    return tuple(segments)
 
 
 def validate_template(template: str) -> None:
     """Check that an episode file name template is safe to use.
 
     Templates use :meth:`str.format` syntax with the fields ``series``, ``season``,
-    ``episode``, ``title``, ``absolute`` and ``air_date`` (ISO ``YYYY-MM-DD``). The extension is
-    appended automatically and is not a field.
+    ``episode``, ``title``, ``absolute``, ``air_date`` (ISO ``YYYY-MM-DD``), ``air_date_dots``
+    (``YYYY.MM.DD``), ``air_date_compact`` (``YYYYMMDD``), ``air_year``, ``year`` (the series'),
+    ``quality`` (``1080p``) and ``source_id``. The extension is appended automatically and is
+    not a field.
 
     Args:
         template: The template, e.g. :data:`DEFAULT_EPISODE_TEMPLATE`.
@@ -395,9 +425,42 @@ def validate_template(template: str) -> None:
             unknown field, positional fields, attribute or index access
             (``"{series.__class__}"``, ``"{title[0]}"``), conversions (``!r``), nested or
             oversized format specs; contains ``/``, ``\\`` or control characters; or contains
-            none of ``{episode}``, ``{absolute}`` and ``{air_date}``.
+            none of ``{episode}``, ``{absolute}`` and the air date fields.
     """
     _parse_template(template)
+
+
+def validate_folder_template(template: str, fields: frozenset[str]) -> None:
+    """Check a series or season folder template with the rules of :func:`validate_template`.
+
+    Args:
+        template: The template, e.g. ``"{series} ({year})"``.
+        fields: :data:`SERIES_FOLDER_FIELDS` or :data:`SEASON_FOLDER_FIELDS`.
+
+    Raises:
+        UnsafePathError: As :func:`validate_template`, except that no episode identifier is
+            needed (a folder holds many episodes).
+    """
+    _parse_template(template, fields, identifying=False)
+
+
+def render_folder_name(
+    template: str, fields: frozenset[str], values: dict[str, str | int | None]
+) -> str:
+    """Render a folder template into one safe path component.
+
+    String values are sanitised before formatting; an empty field takes its separator (and
+    brackets) with it, so ``"{series} ({year})"`` without a year is just the series.
+
+    Raises:
+        UnsafePathError: If the template is refused (see :func:`validate_folder_template`).
+    """
+    segments = _parse_template(template, fields, identifying=False)
+    clean: dict[str, str | int | None] = {
+        k: (_truncate(_clean(v), _SERIES_FIELD_BYTES) if isinstance(v, str) else v)
+        for k, v in values.items()
+    }
+    return safe_component(_clean(_render(segments, clean, (1,))))
 
 
 def _render(
@@ -465,7 +528,7 @@ def episode_file_name(naming: EpisodeNaming, template: str = DEFAULT_EPISODE_TEM
     if naming.absolute is not None:
         available.add("absolute")
     if naming.air_date is not None:
-        available.add("air_date")
+        available |= _AIR_DATE_FIELDS
     if not used & available:
         raise UnsafePathError(
             f"refused to name episode {naming.episodes} of {_show(naming.series)}: template "
@@ -478,6 +541,12 @@ def episode_file_name(naming: EpisodeNaming, template: str = DEFAULT_EPISODE_TEM
         "season": naming.season,
         "absolute": naming.absolute,
         "air_date": None if air is None else f"{air.year:04d}-{air.month:02d}-{air.day:02d}",
+        "air_date_dots": None if air is None else f"{air.year:04d}.{air.month:02d}.{air.day:02d}",
+        "air_date_compact": None if air is None else f"{air.year:04d}{air.month:02d}{air.day:02d}",
+        "air_year": None if air is None else f"{air.year:04d}",
+        "year": naming.year,
+        "quality": _truncate(_clean(naming.quality or ""), 40) if "quality" in used else None,
+        "source_id": _truncate(_clean(naming.source_id or ""), 80) if "source_id" in used else None,
         "title": title,
     }
     budget = MAX_FILE_NAME_BYTES - len(naming.ext) - 1

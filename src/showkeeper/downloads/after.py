@@ -13,16 +13,19 @@ The worker has a verified file at its final name in the library. Then:
    event, in its own service, so a slow or failing step never holds up the queue.
 3. **describe**: :class:`showkeeper.metadata.hook.NfoWriter` writes the episode's NFO and
    ``tvshow.nfo`` when it is missing (artwork joins this step).
-4. **notify**: :class:`showkeeper.notifications.Notifier` batches an apprise message when
+4. **retain**: :class:`showkeeper.library.retention.RetentionKeeper` runs the series'
+   retention rule (unconfirmed, so the safety floor holds): what it no longer keeps is marked
+   ignored, written to the history with its size, and deleted with its NFO and thumbnails.
+5. **notify**: :class:`showkeeper.notifications.Notifier` batches an apprise message when
    ``notify_on_complete`` is on.
-5. **count**: :class:`showkeeper.metrics.Metrics` adds to the downloads and bytes counters.
-6. **show**: :class:`showkeeper.web.ws.WsHub` sends the event to the browsers in the
+6. **count**: :class:`showkeeper.metrics.Metrics` adds to the downloads and bytes counters.
+7. **show**: :class:`showkeeper.web.ws.WsHub` sends the event to the browsers in the
    ``downloads`` room.
 
 On PostgreSQL, :class:`showkeeper.events_pg.PgEventBridge` also relays the event to every
-other process, whose services run steps 4 to 6 for their own clients. Every process that
-downloads runs step 3 itself (``showkeeper.services.download_companions``), so a
-``showkeeper worker`` writes the NFOs of what it downloaded.
+other process, whose services run steps 5 to 7 for their own clients. Every process that
+downloads runs steps 3 and 4 itself (``showkeeper.services.download_companions``), so a
+``showkeeper worker`` writes the NFOs of what it downloaded and keeps its series' rules.
 """
 
 from __future__ import annotations

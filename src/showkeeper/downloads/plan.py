@@ -14,14 +14,9 @@ from showkeeper.config import Settings
 from showkeeper.db import Database
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.candidates import Candidate
-from showkeeper.domain.paths import (
-    EpisodeNaming,
-    UnsafePathError,
-    ensure_inside,
-    episode_relative_path,
-    safe_extension,
-)
+from showkeeper.domain.paths import UnsafePathError, ensure_inside, safe_extension
 from showkeeper.errors import ShowkeeperError
+from showkeeper.library.naming import scheme_for, target_path
 
 DEFAULT_EXTENSION = "mp4"
 _MIME_EXTENSIONS = {
@@ -113,9 +108,10 @@ async def plan_for(db: Database, settings: Settings, episode_id: int) -> Plan:
                 .where(Episode.id == episode_id)
             )
         ).one_or_none()
-    if row is None:
-        raise PlanError(f"episode {episode_id} no longer exists")
-    episode, series = row
+        if row is None:
+            raise PlanError(f"episode {episode_id} no longer exists")
+        episode, series = row
+        scheme = await scheme_for(s, series.id)
     label = f"{series.key} S{episode.season:02d}E{episode.episode:02d}"
     if settings.library_dir is None:
         raise PlanError("no library folder is set; finish the setup or set SHOWKEEPER_LIBRARY_DIR")
@@ -124,16 +120,11 @@ async def plan_for(db: Database, settings: Settings, episode_id: int) -> Plan:
         raise PlanError(f"{label} has no download candidates; refresh its source")
     library = Path(os.path.realpath(settings.library_dir))
     try:
-        naming = EpisodeNaming(
-            series=series.name,
-            season=episode.season,
-            episodes=(episode.episode,),
-            title=episode.title,
-            ext=extension_for(candidates[0]),
-            absolute=episode.absolute_number,
-            air_date=episode.air_date,
+        # the series' folder as it is on disk: a new folder template applies at its rename
+        relative = target_path(
+            scheme, series, [episode], extension_for(candidates[0]), folder=series.folder
         )
-        dest = ensure_inside(library, episode_relative_path(series.folder, naming))
+        dest = ensure_inside(library, relative)
     except UnsafePathError as exc:
         raise PlanError(f"{label}: {exc}") from None
     return Plan(

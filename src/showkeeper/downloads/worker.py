@@ -25,6 +25,7 @@ from showkeeper.db.models import Episode, QueueItem
 from showkeeper.domain.queue_rules import claims_allowed, transfers_allowed
 from showkeeper.downloads import claim, control, finish, queue
 from showkeeper.downloads.after import after_download
+from showkeeper.downloads.diskguard import check_space
 from showkeeper.downloads.job import Job, make_owner
 from showkeeper.downloads.plan import PlanError, plan_for
 from showkeeper.logging import get_logger
@@ -261,6 +262,9 @@ class WorkerPool:
             except PlanError as exc:
                 await self._fail(job, str(exc), permanent=True)
                 return
+            if await check_space(self.ctx, job.plan) is not None:  # the queue is paused now
+                await self._give_back(job, "disk_space")
+                return
             self._status("started", job)
             assert self._client is not None
             result = await download(
@@ -308,18 +312,21 @@ class WorkerPool:
             log.info("removing a download that finished after its cancel", path=str(result.path))
             result.path.unlink(missing_ok=True)
 
+    async def _give_back(self, job: Job, reason: str) -> None:
+        released = await queue.release(
+            self.ctx.db,
+            [job.claim.id],
+            owner=self.owner,
+            track_hosts=self.ctx.settings.download_per_host_delay_s > 0,
+        )
+        if released:
+            self._status("released", job, reason=reason)
+
     async def _after_stop(self, job: Job) -> None:
         from showkeeper.downloads import files
 
         if job.reason in ("stopped", "shutdown"):
-            released = await queue.release(
-                self.ctx.db,
-                [job.claim.id],
-                owner=self.owner,
-                track_hosts=self.ctx.settings.download_per_host_delay_s > 0,
-            )
-            if released:
-                self._status("released", job, reason=job.reason)
+            await self._give_back(job, job.reason)
         elif job.reason == "cancelled" and job.plan is not None:
             files.remove_partials(job.plan.dest)
 

@@ -3,7 +3,9 @@
 An episode is missing when it should be on disk and nothing is under way to put it there:
 its series and the episode are monitored, it aired (an episode without an air date counts
 as aired: sources without dates list what exists), it is known at the source, the series'
-filters keep it, it is not on disk, and it has no active (queued or downloading) queue row.
+filters keep it, it is not ignored (a retention rule removed it, or the user said so: undo
+with ``library.retention.unignore``), it is not on disk, and it has no active (queued or
+downloading) queue row.
 
 Every reader uses :func:`is_missing`: ``/api/library/missing``, the series list's
 ``missing_count``, a series' detail, the ``showkeeper_episodes_missing`` gauge, the
@@ -67,6 +69,7 @@ def is_missing(today: date, *, monitored: bool = True) -> ColumnElement[bool]:
         wanted if monitored else ~wanted,
         Episode.at_source.is_(True),
         Episode.filtered.is_(False),
+        Episode.ignored.is_(False),
         Episode.is_downloaded.is_(False),
         or_(Episode.air_date.is_(None), Episode.air_date <= today),
         ~is_queued(),

@@ -182,6 +182,7 @@ def episode_dict(ep: Episode) -> dict[str, Any]:
         "at_source": ep.at_source,
         "monitored": ep.monitored,
         "filtered": ep.filtered,
+        "ignored": bool(ep.ignored),
         "is_downloaded": ep.is_downloaded,
         "file_path": ep.file_path,
         "size": ep.size,
@@ -251,11 +252,20 @@ async def resolve_series_key(db: Database, ref: str) -> str:
 
 
 EpisodeState = Literal[
-    "on_disk", "downloading", "queued", "failed", "missing", "filtered", "unmonitored", "upcoming"
+    "on_disk",
+    "downloading",
+    "queued",
+    "ignored",
+    "failed",
+    "missing",
+    "filtered",
+    "unmonitored",
+    "upcoming",
 ]
 """What a user sees of an episode, first match wins: on disk; a download under way (queued,
-downloading); its last download failed (with the reason); missing (series.missing); kept
-out by the series' filters; not monitored; not aired yet."""
+downloading); ignored (removed by retention or by hand, until unignored); its last download
+failed (with the reason); missing (series.missing); kept out by the series' filters; not
+monitored; not aired yet."""
 
 
 def episode_state(
@@ -271,6 +281,8 @@ def episode_state(
         return "on_disk", None
     if queue is not None and queue[0] in ("queued", "downloading"):
         return ("downloading" if queue[0] == "downloading" else "queued"), None
+    if ep.ignored:
+        return "ignored", None
     if queue is not None and queue[0] == "failed":
         return "failed", queue[1]
     if missing:

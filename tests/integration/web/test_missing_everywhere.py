@@ -36,6 +36,7 @@ async def _seed(ctx: Any) -> None:
             Ep(1, 6, past),  # filtered out below
             Ep(1, 7, past, at_source=False),  # only on disk
             Ep(1, 8, past),  # downloaded below
+            Ep(1, 9, past),  # ignored below (a retention rule removed it)
         ],
     )
     await add_series(ctx.db, "paused", "Paused", [Ep(1, 1, past)], monitored=False)
@@ -46,6 +47,7 @@ async def _seed(ctx: Any) -> None:
         }
         eps[(1, 6)].filtered = True
         eps[(1, 8)].is_downloaded = True
+        eps[(1, 9)].ignored = True
         s.add(QueueItem(episode_id=eps[(1, 5)].id, status="queued"))
         s.add(QueueItem(episode_id=eps[(1, 3)].id, status="failed", last_error="HTTP 404"))
         for ep in eps.values():  # every episode can be downloaded
@@ -75,6 +77,8 @@ async def test_every_reader_counts_the_same_missing_episodes(
 
     detail = (await api.get("/api/series/show")).json()
     assert detail["missing_count"] == 2
+    assert detail["episode_count"] == 9
+    assert [e["episode"] for e in detail["episodes"] if e["ignored"]] == [9]
     assert [e["filtered"] for e in detail["episodes"]].count(True) == 1
     states = [(e["episode"], e["state"], e["state_reason"]) for e in detail["episodes"]]
     assert states == [
@@ -86,6 +90,7 @@ async def test_every_reader_counts_the_same_missing_episodes(
         (6, "filtered", None),
         (7, "unmonitored", None),  # known only from disk, and gone from it
         (8, "on_disk", None),
+        (9, "ignored", None),
     ]
 
     metrics = (await api.get("/metrics")).text

@@ -58,9 +58,14 @@ class EpisodeOut(BaseModel):
     at_source: bool
     monitored: bool
     filtered: bool = Field(description="Rejected by the series' filters; never missing.")
+    ignored: bool = Field(
+        False,
+        description="Removed by retention (or ignored by hand); never missing until "
+        "POST /api/series/{key}/unignore.",
+    )
     state: EpisodeState = Field(
-        description="on_disk, downloading, queued, failed (see state_reason), missing, "
-        "filtered, unmonitored or upcoming."
+        description="on_disk, downloading, queued, ignored, failed (see state_reason), "
+        "missing, filtered, unmonitored or upcoming."
     )
     state_reason: str | None = Field(None, description="Why the last download failed.")
     is_downloaded: bool
