@@ -3,6 +3,7 @@
 #   ./dev.sh run    create .venv, install showkeeper, serve on 127.0.0.1:8000 (SQLite in ./data)
 #   ./dev.sh test   create .venv, install showkeeper with test tools, run the test suite
 #   ./dev.sh lint   ruff format --check, ruff check, mypy
+#   ./dev.sh vendor      refresh the browser files served from web/static/vendor/ (npm, once)
 #   ./dev.sh image       build the container image showkeeper:latest (docker/image.sh)
 #   ./dev.sh image-test  build it, run it and check it as CI does
 # Extra arguments go to the command: ./dev.sh test -k queue -x
@@ -53,6 +54,9 @@ case "$cmd" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     ;;
+  vendor)
+    exec bash scripts/vendor.sh "$@"
+    ;;
   image)
     exec bash docker/image.sh build
     ;;
@@ -60,7 +64,7 @@ case "$cmd" in
     exec bash docker/image.sh test
     ;;
   *)
-    echo "usage: ./dev.sh run|test|lint|image|image-test [args...]" >&2
+    echo "usage: ./dev.sh run|test|lint|vendor|image|image-test [args...]" >&2
     exit 2
     ;;
 esac

@@ -38,6 +38,8 @@ class SeriesQuery:
     source_kind: str | None = None
     loading_status: str | None = None
     has_missing: bool | None = None
+    # True: still being added (any status but completed or failed); False: done adding
+    loading: bool | None = None
 
 
 # plain columns, not ORM objects: a page is read-only and this is the hot path
@@ -72,6 +74,9 @@ def _filtered(query: SeriesQuery) -> Select[Any]:
         stmt = stmt.where(Series.source_kind == query.source_kind)
     if query.loading_status:
         stmt = stmt.where(Series.loading_status == query.loading_status)
+    if query.loading is not None:
+        settled = Series.loading_status.in_(("completed", "failed"))
+        stmt = stmt.where(~settled if query.loading else settled)
     return stmt
 
 
