@@ -26,8 +26,10 @@ def main() -> None:
 def build_app() -> typer.Typer:
     """The Typer app with every command group registered."""
     from showkeeper.cli import (
+        auth_cmd,
         config_cmd,
         db_cmd,
+        demo_cmd,
         doctor,
         fetch_cmd,
         library_cmd,
@@ -47,6 +49,8 @@ def build_app() -> typer.Typer:
             sources_cmd,
             queue_cmd,
             library_cmd,
+            auth_cmd,
+            demo_cmd,
         ):
             module.register(app)
     return app

@@ -132,6 +132,16 @@ def _kind(name: str, annotation: Any) -> str:
     return "text"
 
 
+_UNITS = {"_s": " (seconds)", "_min": " (minutes)", "_mb": " (MB)", "_hours": " (hours)"}
+
+
+def _label(name: str) -> str:
+    for suffix, unit in _UNITS.items():
+        if name.endswith(suffix):
+            return name.removesuffix(suffix).replace("_", " ").capitalize() + unit
+    return name.replace("_", " ").capitalize().replace("Tmdb", "TMDB").replace(" url", " URL")
+
+
 def _display(value: Any, kind: str) -> Any:
     if isinstance(value, SecretStr):
         return ""
@@ -169,7 +179,7 @@ def describe(settings: Settings, stored: dict[str, Any]) -> list[GroupView]:
             group.fields.append(
                 FieldView(
                     name=name,
-                    label=name.replace("_", " ").capitalize(),
+                    label=_label(name),
                     description=info.description or "",
                     accepted=str(extra.get("accepted")) if extra.get("accepted") else None,
                     kind=kind,

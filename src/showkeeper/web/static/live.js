@@ -103,7 +103,9 @@ function eta(s) {
 function drawDownload(data) {
   const pct = data.total ? Math.min(100, Math.floor((data.bytes * 100) / data.total)) : null;
   const selectors = [`[data-item="${data.item_id}"]`, `[data-episode="${data.episode_id}"]`];
+  let moved = false;
   for (const el of document.querySelectorAll(selectors.join(","))) {
+    if (el.dataset.status !== "downloading") moved = true; // shown as waiting: re-render it
     el.dataset.status = "downloading";
     const bar = el.querySelector("progress");
     if (bar) {
@@ -121,6 +123,7 @@ function drawDownload(data) {
       chip.textContent = pct === null ? "Downloading" : `Downloading ${pct}%`;
     }
   }
+  if (moved) refresh("downloads");
 }
 
 function drawScan(data) {
