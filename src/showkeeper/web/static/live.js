@@ -24,6 +24,7 @@ function setState(state) {
     state === "open" ? "Live" : state === "connecting" ? "Connecting" : "Offline";
   const offline = state === "closed" && everConnected;
   if (banner) banner.hidden = !offline;
+  if (offline) document.body.dataset.wasOffline = "true";
   if (offline && pollTimer === null) {
     pollTimer = setInterval(() => refresh("refresh"), POLL_MS);
   }
