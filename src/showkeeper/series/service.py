@@ -200,6 +200,14 @@ async def find_series(s: AsyncSession, key: str) -> Series:
     raise NotFoundError(f"no series {key[:200]!r}; GET /api/series lists them")
 
 
+# the columns a page shows (candidates, the largest, stay in the database)
+_EPISODE_FIELDS = (
+    "id", "season", "episode", "absolute_number", "title", "air_date", "duration_s",
+    "at_source", "monitored", "filtered", "is_downloaded", "file_path", "size",
+)  # fmt: skip
+_EPISODE_COLUMNS = [Episode.__table__.c[name] for name in _EPISODE_FIELDS]
+
+
 async def get_series(db: Database, key: str) -> dict[str, Any]:
     """A series with its counts and its episodes (season, episode order)."""
     async with db.session() as s:
@@ -207,15 +215,15 @@ async def get_series(db: Database, key: str) -> dict[str, Any]:
         episodes = list(
             (
                 await s.execute(
-                    select(Episode)
+                    select(*_EPISODE_COLUMNS)
                     .where(Episode.series_id == series.id)
                     .order_by(Episode.season, Episode.episode)
                 )
-            ).scalars()
+            ).all()
         )
         missing = await count_missing(s, series_id=series.id)
     out = series_dict(series, len(episodes), sum(1 for e in episodes if e.is_downloaded), missing)
-    out["episodes"] = [episode_dict(e) for e in episodes]
+    out["episodes"] = [episode_dict(e) for e in episodes]  # type: ignore[arg-type]
     return out
 
 

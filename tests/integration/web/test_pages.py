@@ -122,3 +122,42 @@ async def test_library_filters_sort_paging_and_partials(api: httpx.AsyncClient, 
 async def test_series_page_unknown_key_is_404(api: httpx.AsyncClient) -> None:
     resp = await api.get("/series/nope")
     assert resp.status_code == 404
+
+
+async def test_every_page_renders_with_2000_series(api: httpx.AsyncClient, app: Any) -> None:
+    from sqlalchemy import insert
+
+    now = datetime.now(UTC)
+    async with app.state.ctx.db.write() as s:
+        await s.execute(
+            insert(Series),
+            [
+                {
+                    "key": f"s{i:04d}",
+                    "folder": f"S {i:04d}",
+                    "name": f"Series {i:04d}",
+                    "options": {},
+                    "source_state": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(2000)
+            ],
+        )
+        await s.execute(
+            insert(Episode),
+            [
+                {"series_id": sid, "season": 1, "episode": e, "candidates": []}
+                for sid in range(1, 2001)
+                for e in (1, 2)
+            ],
+        )
+    for path in PAGES:
+        resp = await api.get(path)
+        assert resp.status_code == 200, (path, resp.text[:500])
+    library = (await api.get("/")).text
+    assert "2000 series" in library and "page 1 of 42" in library
+    wanted = (await api.get("/wanted")).text
+    assert "4000 missing episodes" in wanted and "page 1 of 40" in wanted
+    last = (await api.get("/wanted", params={"page": 40})).text
+    assert "Series 1999" in last

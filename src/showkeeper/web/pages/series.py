@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from showkeeper.downloads.service import series_items
 from showkeeper.downloads.views import ItemView
-from showkeeper.series.missing import missing_episodes, today_utc
+from showkeeper.series.missing import missing_ids, today_utc
 from showkeeper.series.service import get_series
 from showkeeper.web.auth import PrincipalDep
 from showkeeper.web.deps import CtxDep
@@ -65,7 +65,7 @@ async def series_page(request: Request, key: str, ctx: CtxDep, principal: Princi
     """Series: seasons and episodes with live states."""
     series = await get_series(ctx.db, key)
     real_key = series["key"]
-    missing = {m.episode_id for m in await missing_episodes(ctx.db, series_key=real_key)}
+    missing = await missing_ids(ctx.db, series_key=real_key)
     items = await series_items(ctx, real_key)
     today = today_utc()
     seasons: dict[int, list[dict[str, Any]]] = defaultdict(list)
