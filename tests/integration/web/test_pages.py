@@ -21,17 +21,23 @@ async def seed_hostile(app: Any) -> None:
         series = Series(
             key="evil",
             folder="Evil (2020)",
-            name=HOSTILE + "x" * 5000,
+            name=HOSTILE + "x" * 400,  # a series name is at most 500 characters
             year=2020,
             source_kind="feed",
             source_url="javascript:alert(3)",
-            overview="<b>bold</b>\x00\x07 control",
+            overview="<b>bold</b>\x07\x1b control",  # (PostgreSQL refuses NUL in text)
         )
         s.add(series)
         await s.flush()
         eps = [
             Episode(series_id=series.id, season=1, episode=1, title=HOSTILE, is_downloaded=True),
-            Episode(series_id=series.id, season=1, episode=2, title="עברית שלום"),
+            Episode(
+                series_id=series.id,
+                season=1,
+                episode=2,
+                title="עברית שלום " + "y" * 5000,
+                candidates=[{"url": "http://127.0.0.1:9/y.mp4"}],
+            ),
             Episode(series_id=series.id, season=1, episode=3, title="filtered", filtered=True),
             Episode(
                 series_id=series.id,
@@ -161,3 +167,64 @@ async def test_every_page_renders_with_2000_series(api: httpx.AsyncClient, app: 
     assert "4000 missing episodes" in wanted and "page 1 of 40" in wanted
     last = (await api.get("/wanted", params={"page": 40})).text
     assert "Series 1999" in last
+
+
+@pytest.mark.postgres
+async def test_pages_and_their_queries_on_postgres(settings: Any) -> None:
+    from showkeeper.web.app import create_app
+    from tests.conftest import complete_setup
+    from tests.pg import fresh_pg_database
+
+    async with fresh_pg_database() as url:
+        app = create_app(settings.model_copy(update={"database_url": url}))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                client.headers["X-Api-Key"] = await complete_setup(client, settings.library_dir)
+                await seed_hostile(app)
+                for path in [*PAGES, "/series/evil", "/?filter=missing", "/?filter=loading"]:
+                    resp = await client.get(path)
+                    assert resp.status_code == 200, (path, resp.text[:500])
+                series = (await client.get("/series/evil")).text
+                assert "connection refused" in series and "Filtered out" in series
+                history = (await client.get("/history", params={"status": "failed"})).text
+                assert "1 downloads" in history
+                queued = await client.post("/api/queue/add", json={"series_key": "evil"})
+                assert queued.status_code == 201, queued.text
+                ids = queued.json()["item_ids"]
+                assert len(ids) == 2
+                moved = await client.post(f"/api/queue/{ids[-1]}/move", json={"direction": "up"})
+                assert moved.status_code == 200 and moved.json()["priority"] == 1
+                scan = (await client.get("/api/library/scan")).json()
+                assert scan["running"] is None and scan["last"] is not None
+
+
+async def test_queue_move_up_and_down(api: httpx.AsyncClient, app: Any) -> None:
+    async with app.state.ctx.db.write() as s:
+        row = Series(key="m", folder="M", name="M")
+        s.add(row)
+        await s.flush()
+        eps = [
+            Episode(series_id=row.id, season=1, episode=n, candidates=[{"url": f"http://h/{n}"}])
+            for n in (1, 2, 3)
+        ]
+        s.add_all(eps)
+    ids = (await api.post("/api/queue/add", json={"series_key": "m"})).json()["item_ids"]
+
+    async def order() -> list[int]:
+        status = (await api.get("/api/queue/status")).json()
+        return [i["id"] for i in status["queued"]["items"]]
+
+    assert await order() == ids
+    up = await api.post(f"/api/queue/{ids[2]}/move", json={"direction": "up"})
+    assert up.json()["priority"] == 1
+    assert await order() == [ids[2], ids[0], ids[1]]
+    top = await api.post(f"/api/queue/{ids[2]}/move", json={"direction": "up"})
+    assert top.json()["priority"] == 1  # first already: it stays
+    down = await api.post(f"/api/queue/{ids[0]}/move", json={"direction": "down"})
+    assert down.json()["priority"] == -1
+    assert await order() == [ids[2], ids[1], ids[0]]
+    bad = await api.post(f"/api/queue/{ids[0]}/move", json={"direction": "sideways"})
+    assert bad.status_code == 422
+    gone = await api.post("/api/queue/999999/move", json={"direction": "up"})
+    assert gone.status_code == 400 and "not waiting" in gone.json()["detail"]
