@@ -197,12 +197,15 @@ class DemoSite:
         loop = asyncio.get_running_loop()
         started = loop.time()
         sent = 0
-        with path.open("rb") as f:
-            while chunk := f.read(CHUNK):
-                await response.write(chunk)
-                sent += len(chunk)
-                ahead = sent / self.rate - (loop.time() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-        await response.write_eof()
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    await response.write(chunk)
+                    sent += len(chunk)
+                    ahead = sent / self.rate - (loop.time() - started)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # a probe that read the first bytes, or a download cancelled: fine
         return response

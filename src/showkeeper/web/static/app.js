@@ -43,9 +43,32 @@ export function toast(text, kind = "info") {
   box._timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
+// Live regions: <div data-live="downloads series_loading" [data-src="/url"]> re-fetch their
+// partial (the page's current URL, filters included, unless data-src says otherwise) when
+// something of their rooms changed; "refresh" reloads them all. Bursts are coalesced.
 export function refresh(room = "refresh") {
-  document.body.dispatchEvent(new CustomEvent("sk:" + room, { bubbles: true }));
+  for (const el of document.querySelectorAll("[data-live]")) {
+    if (room !== "refresh" && !el.dataset.live.split(/\s+/).includes(room)) continue;
+    clearTimeout(el._skTimer);
+    el._skTimer = setTimeout(() => {
+      if (!window.htmx) return;
+      const url = el.dataset.src || window.location.pathname + window.location.search;
+      // offline: the request fails and the region keeps what it shows (the banner says why)
+      Promise.resolve(window.htmx.ajax("GET", url, { target: el, swap: "innerHTML" })).catch(() => {});
+    }, room === "refresh" ? 50 : 300);
+  }
 }
+
+// a region's re-render keeps the seasons the reader opened or closed
+const openState = new Map();
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  for (const d of event.detail.target.querySelectorAll("details[id]")) openState.set(d.id, d.open);
+});
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  for (const d of event.detail.target.querySelectorAll("details[id]")) {
+    if (openState.has(d.id)) d.open = openState.get(d.id);
+  }
+});
 
 function after(then, data) {
   if (!then || then === "refresh") { refresh(); return; }

@@ -1,6 +1,6 @@
 // The page's one WebSocket (/ws/connect): joins the rooms the page names in data-rooms,
-// updates progress in place (at most 4 times a second per item) and asks htmx regions to
-// refresh (the "sk:<room>" event on <body>) when something they show has changed.
+// updates progress in place (at most 4 times a second per item) and has the page's live
+// regions (data-live, app.js refresh) re-fetch their partial when something they show changed.
 // Reconnects with exponential back-off; while disconnected a banner says so and the page
 // refreshes its data every 10 s.
 import { refresh } from "/static/app.js";
@@ -39,12 +39,12 @@ function connect() {
   setState("connecting");
   socket = new WebSocket(`${scheme}//${window.location.host}/ws/connect`);
   socket.addEventListener("open", () => {
-    const wasBack = everConnected && attempt > 0;
     attempt = 0;
     everConnected = true;
     for (const room of ROOMS) socket.send(JSON.stringify({ action: "join", room }));
     setState("open");
-    if (wasBack) refresh("refresh"); // catch up on what happened while away
+    // catch up on what happened between the page's rendering (or the last connection) and now
+    refresh("refresh");
   });
   socket.addEventListener("message", (event) => {
     let message;
