@@ -50,25 +50,27 @@ export function refresh(room = "refresh") {
   for (const el of document.querySelectorAll("[data-live]")) {
     if (room !== "refresh" && !el.dataset.live.split(/\s+/).includes(room)) continue;
     clearTimeout(el._skTimer);
-    el._skTimer = setTimeout(() => {
-      if (!window.htmx) return;
-      const url = el.dataset.src || window.location.pathname + window.location.search;
-      // offline: the request fails and the region keeps what it shows (the banner says why)
-      Promise.resolve(window.htmx.ajax("GET", url, { target: el, swap: "innerHTML" })).catch(() => {});
-    }, room === "refresh" ? 50 : 300);
+    el._skTimer = setTimeout(() => reload(el), room === "refresh" ? 50 : 300);
   }
 }
 
-// a region's re-render keeps the seasons the reader opened or closed
-const openState = new Map();
-document.body.addEventListener("htmx:beforeSwap", (event) => {
-  for (const d of event.detail.target.querySelectorAll("details[id]")) openState.set(d.id, d.open);
-});
-document.body.addEventListener("htmx:afterSwap", (event) => {
-  for (const d of event.detail.target.querySelectorAll("details[id]")) {
-    if (openState.has(d.id)) d.open = openState.get(d.id);
+async function reload(el) {
+  const url = el.dataset.src || window.location.pathname + window.location.search;
+  let html;
+  try {
+    const response = await fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+    if (response.redirected) { window.location.assign(response.url); return; } // logged out
+    if (!response.ok) return;
+    html = await response.text();
+  } catch {
+    return; // offline: the region keeps what it shows (the banner says why)
   }
-});
+  if (!window.htmx || !el.isConnected) return;
+  const open = new Map([...el.querySelectorAll("details[id]")].map((d) => [d.id, d.open]));
+  window.htmx.swap(el, html, { swapStyle: "innerHTML" });
+  for (const d of el.querySelectorAll("details[id]")) if (open.has(d.id)) d.open = open.get(d.id);
+  relativeTimes(el);
+}
 
 function after(then, data) {
   if (!then || then === "refresh") { refresh(); return; }
