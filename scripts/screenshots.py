@@ -14,10 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+import httpx
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -68,6 +70,43 @@ def shoot(page: Page, name: str, width: str, theme: str, *, full: bool = False) 
     print("wrote", path.relative_to(ROOT))
 
 
+def shoot_setup(browser: Browser) -> None:
+    """The first-run page, from a fresh `showkeeper serve` (the demo does setup itself)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="sk-shots-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWKEEPER_")}
+        env.update(
+            SHOWKEEPER_DATA_DIR=tmp,
+            SHOWKEEPER_PORT=str(port),
+            SHOWKEEPER_HOST="127.0.0.1",
+            SHOWKEEPER_SCHEDULER_ENABLED="false",
+            SHOWKEEPER_LOG_LEVEL="WARNING",
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "showkeeper", "serve"], env=env, cwd=tmp,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code < 500:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            for theme in THEMES:
+                for width, (w, h) in WIDTHS.items():
+                    context = browser.new_context(
+                        viewport={"width": w, "height": h}, color_scheme=theme
+                    )
+                    page = context.new_page()
+                    page.goto(f"http://127.0.0.1:{port}/setup")
+                    shoot(page, "setup", width, theme)
+                    context.close()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=20)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -76,6 +115,7 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            shoot_setup(browser)
             for theme in THEMES:
                 for width, (w, h) in WIDTHS.items():
                     context = browser.new_context(
