@@ -3,6 +3,9 @@
 #   ./dev.sh run    create .venv, install showkeeper, serve on 127.0.0.1:8000 (SQLite in ./data)
 #   ./dev.sh test   create .venv, install showkeeper with test tools, run the test suite
 #   ./dev.sh lint   ruff format --check, ruff check, mypy
+#   ./dev.sh demo   the demo: sample series served locally, setup done (showkeeper demo)
+#   ./dev.sh screenshots   docs/screenshots/ from the demo, in Chromium
+#   ./dev.sh vendor      refresh the browser files served from web/static/vendor/ (npm, once)
 #   ./dev.sh image       build the container image showkeeper:latest (docker/image.sh)
 #   ./dev.sh image-test  build it, run it and check it as CI does
 # Extra arguments go to the command: ./dev.sh test -k queue -x
@@ -53,6 +56,18 @@ case "$cmd" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     ;;
+  vendor)
+    exec bash scripts/vendor.sh "$@"
+    ;;
+  demo)
+    venv ""
+    exec "$VENV/bin/showkeeper" demo "$@"
+    ;;
+  screenshots)
+    venv "[dev]"
+    system_packages
+    exec "$VENV/bin/python" scripts/screenshots.py "$@"
+    ;;
   image)
     exec bash docker/image.sh build
     ;;
@@ -60,7 +75,7 @@ case "$cmd" in
     exec bash docker/image.sh test
     ;;
   *)
-    echo "usage: ./dev.sh run|test|lint|image|image-test [args...]" >&2
+    echo "usage: ./dev.sh run|test|lint|demo|screenshots|vendor|image|image-test [args...]" >&2
     exit 2
     ;;
 esac

@@ -86,12 +86,22 @@ TEST_PASSWORD = "correct horse battery staple"
 
 
 async def complete_setup(client: object, library_dir: Path) -> str:
-    """POST /api/auth/setup with TEST_PASSWORD and library_dir; returns the API key."""
+    """POST /api/auth/setup with TEST_PASSWORD and library_dir; returns the API key once the
+    scan that setup starts has ended (so its events and rows do not mix with the test's)."""
+    import asyncio
+
     resp = await client.post(  # type: ignore[attr-defined]
         "/api/auth/setup", json={"password": TEST_PASSWORD, "library_dir": str(library_dir)}
     )
     assert resp.status_code == 201, resp.text
-    return str(resp.json()["api_key"])
+    key = str(resp.json()["api_key"])
+    for _ in range(500):
+        scan = await client.get("/api/library/scan", headers={"X-Api-Key": key})  # type: ignore[attr-defined]
+        assert scan.status_code == 200, scan.text
+        if scan.json()["running"] is None and scan.json()["last"] is not None:
+            return key
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the scan after setup did not end: {scan.text}")
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ def main() -> None:
 def build_app() -> typer.Typer:
     """The Typer app with every command group registered."""
     from showkeeper.cli import (
+        auth_cmd,
         config_cmd,
         db_cmd,
+        demo_cmd,
         doctor,
         fetch_cmd,
         get_cmd,
@@ -55,6 +57,8 @@ def build_app() -> typer.Typer:
             library_cmd,
             rename_cmd,
             retention_cmd,
+            auth_cmd,
+            demo_cmd,
         ):
             module.register(app)
     return app

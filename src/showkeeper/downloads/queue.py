@@ -228,3 +228,41 @@ async def release(
             if track_hosts:
                 await touch_hosts(s, (r.source_host for r in rows), now)
     return released
+
+
+async def move(db: Database, item_id: int, direction: str) -> int | None:
+    """Move a queued item ahead of the one before it ("up") or behind the one after it
+    ("down") in claim order, by giving it that neighbour's priority plus or minus one.
+
+    Returns its new priority; None when it is not queued. At the first (last) place it stays.
+    """
+    async with db.write() as s:
+        row = (
+            await s.execute(
+                select(QUEUE.c.priority).where(QUEUE.c.id == item_id, QUEUE.c.status == "queued")
+            )
+        ).first()
+        if row is None:
+            return None
+        priority: int = row.priority
+        queued = QUEUE.c.status == "queued"
+        if direction == "up":
+            ahead = (QUEUE.c.priority > priority) | (
+                (QUEUE.c.priority == priority) & (QUEUE.c.id < item_id)
+            )
+            order: Any = (QUEUE.c.priority.asc(), QUEUE.c.id.desc())
+            step = 1
+        else:
+            ahead = (QUEUE.c.priority < priority) | (
+                (QUEUE.c.priority == priority) & (QUEUE.c.id > item_id)
+            )
+            order = (QUEUE.c.priority.desc(), QUEUE.c.id.asc())
+            step = -1
+        neighbour = (
+            await s.execute(select(QUEUE.c.priority).where(queued, ahead).order_by(*order).limit(1))
+        ).first()
+        if neighbour is None:
+            return priority
+        new = int(neighbour.priority) + step
+        await s.execute(update(QUEUE).where(QUEUE.c.id == item_id).values(priority=new))
+        return new

@@ -241,3 +241,28 @@ async def queue_page(
         items.extend(found)
     total = sum(per_status.get(s, 0) for s in statuses)
     return QueuePage(total, items, await control.get_state(ctx.db), per_status)
+
+
+async def series_items(ctx: AppContext, series_key: str) -> dict[int, views.ItemView]:
+    """Each episode's newest queue item in a series, by episode id (live progress included)."""
+    pool = ctx.service(WorkerPool)
+    live = pool.progress_of if pool is not None else None
+    items = await views.list_items(
+        ctx.db, series_key=series_key, latest_per_episode=True, limit=1_000_000, live=live
+    )
+    return {item.episode_id: item for item in items}
+
+
+async def move_item(ctx: AppContext, item_id: int, direction: Literal["up", "down"]) -> int:
+    """Move a queued item one place up or down in the queue; returns its new priority.
+
+    Raises:
+        ShowkeeperError: the item is not queued (downloading, finished or unknown).
+    """
+    priority = await queue.move(ctx.db, item_id, direction)
+    if priority is None:
+        raise ShowkeeperError(
+            f"queue item {item_id} is not waiting in the queue; only queued items move"
+        )
+    _announce(ctx, "moved", item_ids=[item_id], priority=priority)
+    return priority

@@ -60,18 +60,31 @@ async def list_items(
     *,
     statuses: Sequence[str] | None = None,
     item_ids: Sequence[int] | None = None,
+    series_key: str | None = None,
+    latest_per_episode: bool = False,
     offset: int = 0,
     limit: int = 50,
     newest_first: bool = False,
     live: LiveProgress | None = None,
 ) -> list[ItemView]:
     """Items with their episode and series: in claim order (priority, then age), or the
-    most recent first."""
+    most recent first. ``latest_per_episode`` keeps each episode's newest item only (what a
+    series page shows beside an episode)."""
     conditions: list[ColumnElement[bool]] = []
     if statuses is not None:
         conditions.append(QueueItem.status.in_(list(statuses)))
     if item_ids is not None:
         conditions.append(QueueItem.id.in_(list(item_ids)))
+    if series_key is not None:
+        conditions.append(Series.key == series_key)
+    if latest_per_episode:
+        latest = select(func.max(QueueItem.id)).group_by(QueueItem.episode_id)
+        if series_key is not None:
+            latest = latest.join(Episode, Episode.id == QueueItem.episode_id).where(
+                Episode.series_id
+                == select(Series.id).where(Series.key == series_key).scalar_subquery()
+            )
+        conditions.append(QueueItem.id.in_(latest))
     query = (
         select(QueueItem, Episode, Series.key, Series.name)
         .join(Episode, Episode.id == QueueItem.episode_id)

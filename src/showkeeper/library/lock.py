@@ -122,3 +122,15 @@ def _busy_message(value: dict[str, Any]) -> str:
         f"a scan is already running (scan{what} started at {value.get('started_at', '?')}; "
         f"if its process died, the lock expires at {value.get('expires_at', '?')})"
     )
+
+
+async def scan_state(db: Database) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the running scan's lease value or None, the last scan's summary or None)."""
+    query = select(SystemSetting.key, SystemSetting.value).where(
+        SystemSetting.key.in_((LOCK_KEY, LAST_SCAN_KEY))
+    )
+    async with db.session() as s:
+        rows: dict[str, Any] = {key: value for key, value in await s.execute(query)}
+    lock, last = rows.get(LOCK_KEY), rows.get(LAST_SCAN_KEY)
+    running = dict(lock) if isinstance(lock, dict) and _held(lock, datetime.now(UTC)) else None
+    return running, dict(last) if isinstance(last, dict) else None

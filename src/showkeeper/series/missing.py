@@ -143,6 +143,17 @@ async def missing_page(
     return total, rows
 
 
+async def missing_ids(db: Database, *, series_key: str, today: date | None = None) -> set[int]:
+    """The ids of one series' missing episodes (a page marks them; no rows are loaded)."""
+    query = (
+        select(Episode.id)
+        .join(Series, Series.id == Episode.series_id)
+        .where(Series.key == series_key, is_missing(today or today_utc()))
+    )
+    async with db.session() as s:
+        return set((await s.execute(query)).scalars())
+
+
 async def count_missing(
     session: AsyncSession, *, series_id: int | None = None, today: date | None = None
 ) -> int:

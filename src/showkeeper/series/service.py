@@ -40,6 +40,8 @@ class SeriesQuery:
     source_kind: str | None = None
     loading_status: str | None = None
     has_missing: bool | None = None
+    # True: still being added (any status but completed or failed); False: done adding
+    loading: bool | None = None
 
 
 # plain columns, not ORM objects: a page is read-only and this is the hot path
@@ -74,6 +76,9 @@ def _filtered(query: SeriesQuery) -> Select[Any]:
         stmt = stmt.where(Series.source_kind == query.source_kind)
     if query.loading_status:
         stmt = stmt.where(Series.loading_status == query.loading_status)
+    if query.loading is not None:
+        settled = Series.loading_status.in_(("completed", "failed"))
+        stmt = stmt.where(~settled if query.loading else settled)
     return stmt
 
 
@@ -170,7 +175,8 @@ def series_dict(
     }
 
 
-def episode_dict(ep: Episode) -> dict[str, Any]:
+def episode_dict(ep: Any) -> dict[str, Any]:
+    """An episode (an Episode or a row of _EPISODE_COLUMNS) as the API shows it."""
     return {
         "id": ep.id,
         "season": ep.season,
@@ -269,14 +275,15 @@ monitored; not aired yet."""
 
 
 def episode_state(
-    ep: Episode,
+    ep: Any,
     *,
     series_monitored: bool,
     missing: bool,
     queue: tuple[str, str | None] | None,
     today: date,
 ) -> tuple[EpisodeState, str | None]:
-    """The state of one episode and, for a failed one, the reason."""
+    """The state of one episode (an Episode or a row of its columns) and, for a failed one,
+    the reason."""
     if ep.is_downloaded:
         return "on_disk", None
     if queue is not None and queue[0] in ("queued", "downloading"):
@@ -296,6 +303,14 @@ def episode_state(
     return "unmonitored", None  # only on disk before, or no longer at the source
 
 
+# the columns a page shows (candidates, the largest, stay in the database)
+_EPISODE_FIELDS = (
+    "id", "season", "episode", "absolute_number", "title", "air_date", "duration_s",
+    "at_source", "monitored", "filtered", "ignored", "is_downloaded", "file_path", "size",
+)  # fmt: skip
+_EPISODE_COLUMNS = [Episode.__table__.c[name] for name in _EPISODE_FIELDS]
+
+
 async def get_series(db: Database, key: str) -> dict[str, Any]:
     """A series with its counts and its episodes (season, episode order), each with its
     state (:func:`episode_state`)."""
@@ -305,11 +320,11 @@ async def get_series(db: Database, key: str) -> dict[str, Any]:
         episodes = list(
             (
                 await s.execute(
-                    select(Episode)
+                    select(*_EPISODE_COLUMNS)
                     .where(Episode.series_id == series.id)
                     .order_by(Episode.season, Episode.episode)
                 )
-            ).scalars()
+            ).all()
         )
         missing_ids = set(
             (

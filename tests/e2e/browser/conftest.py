@@ -6,6 +6,7 @@ Playwright's own browser downloads are never used (no network): Chromium is /usr
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -17,11 +18,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Page,
+    sync_playwright,
+)
 
 from tests.conftest import TEST_PASSWORD, free_port
 
 CHROMIUM = "/usr/bin/chromium"
+# axe-core, as bundled by the PyPI package axe-playwright-python (a test dependency)
+AXE_JS = (
+    Path(importlib.util.find_spec("axe_playwright_python").origin).parent / "axe.min.js"  # type: ignore[arg-type, union-attr]
+).read_text(encoding="utf-8")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -48,6 +60,15 @@ class Server:
     data_dir: Path
     library_dir: Path
     api_key: str | None = None
+    proc: subprocess.Popen[bytes] | None = None
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the server process and start it again on the same port and data."""
+        assert self.proc is not None
+        stop_server(self.proc)
+        self.proc = None
+        time.sleep(down_s)
+        self.proc = spawn_server(self.data_dir, self.port, self.data_dir.parent / "server.log")
 
     def set_up(self) -> str:
         """Complete first-run setup through the API (as a script would); returns the API key."""
@@ -58,7 +79,16 @@ class Server:
         )
         assert resp.status_code == 201, resp.text
         self.api_key = str(resp.json()["api_key"])
-        return self.api_key
+        # setup starts a scan of the library folder: let it end before the test goes on
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            scan = httpx.get(
+                f"{self.url}/api/library/scan", headers={"X-Api-Key": self.api_key}, timeout=10
+            ).json()
+            if scan["running"] is None and scan["last"] is not None:
+                return self.api_key
+            time.sleep(0.05)
+        raise AssertionError(f"the scan after setup did not end: {scan}")
 
 
 @dataclass
@@ -68,9 +98,10 @@ class Watch:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
 
     def clean(self) -> bool:
-        return not (self.console_errors or self.page_errors or self.csp_violations)
+        return not (self.console_errors or self.page_errors or self.csp_violations or self.dialogs)
 
 
 @dataclass
@@ -92,6 +123,16 @@ class Session:
         self.page.click("button[type=submit]")
         self.page.wait_for_url(self.server.url + "/")
 
+    def axe(self) -> list[str]:
+        """Serious and critical axe-core violations on the current page."""
+        self.page.evaluate(AXE_JS)
+        result = self.page.evaluate(
+            "() => axe.run(document, {resultTypes: ['violations']}).then((r) => r.violations"
+            ".filter((v) => v.impact === 'serious' || v.impact === 'critical')"
+            ".map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')))"
+        )
+        return [str(v) for v in result]
+
     def cookie(self, name: str) -> dict[str, object] | None:
         return next((dict(c) for c in self.context.cookies() if c["name"] == name), None)
 
@@ -104,8 +145,43 @@ def _server_env(data_dir: Path, port: int) -> dict[str, str]:
         SHOWKEEPER_HOST="127.0.0.1",
         SHOWKEEPER_SCHEDULER_ENABLED="false",
         SHOWKEEPER_LOG_LEVEL="WARNING",
+        # the tests' own feeds and media are on 127.0.0.1; a failed download fails at once
+        SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS="127.0.0.1/32",
+        SHOWKEEPER_DOWNLOAD_MAX_ATTEMPTS="1",
     )
     return env
+
+
+def spawn_server(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """`showkeeper serve` on 127.0.0.1:port, answering /health when this returns."""
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "showkeeper", "serve"],
+            env=_server_env(data_dir, port),
+            cwd=data_dir.parent / "srv",  # no developer .env is read
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, f"server exited early:\n{log_path.read_text()}"
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code < 500:
+                return proc
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"server did not start:\n{log_path.read_text()}"
+        time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture
@@ -116,34 +192,15 @@ def server(tmp_path: Path) -> Iterator[Server]:
         path.mkdir(exist_ok=True)
     port = free_port()
     log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "showkeeper", "serve"],
-            env=_server_env(data_dir, port),
-            cwd=cwd,  # no developer .env is read
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    server = Server(
+        url=f"http://127.0.0.1:{port}", port=port, data_dir=data_dir, library_dir=library_dir
+    )
+    server.proc = spawn_server(data_dir, port, log_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"server exited early:\n{log_path.read_text()}"
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not start:\n{log_path.read_text()}"
-            time.sleep(0.1)
-        yield Server(url=url, port=port, data_dir=data_dir, library_dir=library_dir)
+        yield server
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if server.proc is not None:
+            stop_server(server.proc)
     output = log_path.read_text()
     assert "Traceback" not in output, output
 
@@ -187,6 +244,12 @@ def open_session(browser: Browser) -> Iterator[Callable[[Server], Session]]:
 
         page.on("console", on_console)
         page.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+
+        def on_dialog(dialog: Dialog) -> None:  # alert(), confirm(): never ours, so a script ran
+            watch.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         return Session(context=context, page=page, watch=watch, server=srv)
 
     yield _open

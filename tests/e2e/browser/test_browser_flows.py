@@ -61,7 +61,7 @@ OPEN_WS_JS = """
 """
 
 
-def test_first_run_setup_then_login_lands_on_a_clean_dashboard(
+def test_first_run_setup_lands_on_a_clean_library(
     server: Server, open_session: OpenSession, tmp_path: Path
 ) -> None:
     s = open_session(server)
@@ -80,20 +80,20 @@ def test_first_run_setup_then_login_lands_on_a_clean_dashboard(
     # the key works, and is never shown again: setup is over
     status = httpx.get(f"{server.url}/api/auth/status", headers={"X-Api-Key": api_key})
     assert status.status_code == 200, status.text
-    page.click("text=Continue to login")
-    page.wait_for_url(server.url + "/login")
+    # continue straight into the app: the same password logs this browser in
+    page.click("text=Continue to the library")
+    page.wait_for_url(server.url + "/")
+    assert page.locator("h1").inner_text() == "Library"
+    # the stylesheet and the scripts loaded under the CSP: the layout is styled and the
+    # live module connected its WebSocket
+    sidebar_bg = page.eval_on_selector(".topbar", "el => getComputedStyle(el).backgroundColor")
+    assert sidebar_bg not in ("", "rgba(0, 0, 0, 0)")
+    page.wait_for_selector("#conn[data-state=open]")
     s.goto("/setup")
     assert page.url == server.url + "/login"
     assert page.locator("#api-key").count() == 0
-
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
-    assert page.locator("h1").inner_text() == "Dashboard"
+    s.goto("/system")
     assert str(library) in page.locator("main").inner_text()
-    # the stylesheet and script loaded under the CSP (header is styled, logout is wired)
-    header_bg = page.eval_on_selector("header", "el => getComputedStyle(el).backgroundColor")
-    assert header_bg == "rgb(29, 35, 48)"
 
     cookie = s.cookie("showkeeper_session")
     assert cookie is not None
@@ -110,7 +110,7 @@ def test_first_run_setup_then_login_lands_on_a_clean_dashboard(
     ws_url = f"ws://127.0.0.1:{server.port}/ws/connect"
     assert page.evaluate(OPEN_WS_JS, ws_url) == "welcome"
     # the API page works under the same CSP
-    page.click("text=API")
+    page.click("text=API documentation")
     page.wait_for_url(server.url + "/api/docs")
     page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI rendered the spec
     assert page.locator(".opblock").count() > 10
@@ -158,7 +158,7 @@ def test_wrong_password_shows_a_generic_error(
     assert not s.watch.page_errors and not s.watch.csp_violations, s.watch
     # the same person can still log in
     s.login()
-    assert page.locator("h1").inner_text() == "Dashboard"
+    assert page.locator("h1").inner_text() == "Library"
 
 
 def test_logout_revokes_the_session(ready_server: Server, open_session: OpenSession) -> None:
@@ -166,7 +166,7 @@ def test_logout_revokes_the_session(ready_server: Server, open_session: OpenSess
     s.login()
     old = s.cookie("showkeeper_session")
     assert old is not None
-    s.page.click("#logout-button")
+    s.page.click("[data-logout]")
     s.page.wait_for_url(ready_server.url + "/login")
     s.page.reload()
     s.goto("/")

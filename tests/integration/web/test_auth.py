@@ -225,11 +225,13 @@ async def test_security_headers_and_csp(api: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("path", "scripts"),
-    [("/", 1), ("/api/docs", 3)],  # the API page adds Swagger UI and its starter, both files
+    # the app's pages: app.js, htmx and the live module; the API page: app.js, Swagger UI and
+    # its starter; every one a file
+    [("/", 3), ("/queue", 3), ("/api/docs", 3)],
 )
 async def test_pages_have_no_inline_script(api: httpx.AsyncClient, path: str, scripts: int) -> None:
     text = (await api.get(path)).text
-    assert '<script src="/static/app.js" defer></script>' in text
+    assert '<script src="/static/app.js" type="module"></script>' in text
     assert text.count("<script") == scripts == text.count('<script src="/static/')
 
 

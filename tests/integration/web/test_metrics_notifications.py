@@ -67,7 +67,8 @@ async def test_metrics_from_events_and_database(
     assert got[("showkeeper_queue_items", (("status", "failed"),))] == 1
     # episode 1 is queued, so not missing (series/missing.py); 2 (failed) and 3 are
     assert got[("showkeeper_episodes_missing", ())] == 2
-    assert got[("showkeeper_scan_duration_seconds_count", ())] == 1
+    # the scan that setup starts, and the one published here
+    assert got[("showkeeper_scan_duration_seconds_count", ())] == 2
     assert got[("showkeeper_source_errors_total", ())] == 1
     assert (await anon_api.get("/metrics")).status_code == 401
 

@@ -10,12 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
-from showkeeper.auth import api_keys, sessions
+from showkeeper.auth import account, api_keys, sessions
 from showkeeper.auth.errors import AuthError
 from showkeeper.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from showkeeper.auth.users import ADMIN, create_user, get_user
 from showkeeper.config import SettingsError
+from showkeeper.context import AppContext
 from showkeeper.errors import ConflictError, ShowkeeperError
+from showkeeper.library.service import start_scan
+from showkeeper.logging import get_logger
 from showkeeper.web.auth import (
     ClockDep,
     PrincipalDep,
@@ -30,6 +33,7 @@ from showkeeper.web.deps import CtxDep
 from showkeeper.web.security import client_ip
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+log = get_logger(__name__)
 WRONG_LOGIN = "wrong username or password"
 # expired and revoked rows are kept this long (audit), then deleted at the next login
 _KEEP_DEAD = timedelta(days=7)
@@ -42,6 +46,19 @@ class SetupIn(BaseModel):
     library_dir: str | None = Field(
         None, max_length=4096, description="Absolute path of the library folder."
     )
+    tmdb_api_key: str | None = Field(
+        None, max_length=200, description="Optional TMDB v3 API key for metadata."
+    )
+
+
+class PasswordIn(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024, description="At least 8 characters.")
+
+
+class PasswordOut(BaseModel):
+    changed: bool
+    revoked: int = Field(description="Other sessions and bearer tokens that were ended.")
 
 
 class SetupOut(BaseModel):
@@ -105,9 +122,12 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
     async with ctx.db.session() as s:
         admin = await get_user(s, ADMIN)
     api_key = None
+    first: dict[str, str] = {"library_dir": str(library)}
+    if body.tmdb_api_key and body.tmdb_api_key.strip():
+        first["tmdb_api_key"] = body.tmdb_api_key.strip()
     if admin is None:
         check_strength(body.password)
-        await update_config(ctx, {"library_dir": str(library)})
+        await update_config(ctx, first)
         try:
             async with ctx.db.write() as s:
                 user = await create_user(s, username=ADMIN, password=body.password)
@@ -122,10 +142,19 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
             throttle.failure(client, ADMIN)
             raise AuthError("wrong password")
         throttle.success(client, ADMIN)
-        await update_config(ctx, {"library_dir": str(library)})
+        await update_config(ctx, first)
     request.app.state.admin_exists = True
     assert ctx.settings.library_dir is not None
+    await _first_scan(ctx)
     return SetupOut(username=ADMIN, library_dir=str(ctx.settings.library_dir), api_key=api_key)
+
+
+async def _first_scan(ctx: AppContext) -> None:
+    """Right after setup the library folder is scanned, so existing series show at once."""
+    try:
+        await start_scan(ctx)
+    except ShowkeeperError as exc:  # a scan already running, or an unreadable folder
+        log.warning("no scan after setup", error=str(exc))
 
 
 @router.post("/login", responses={401: {}, 429: {}})
@@ -231,6 +260,35 @@ async def revoke_tokens(
             raise ShowkeeperError('say which: {"token": "..."} or {"all": true}')
     auth_cache(request.app).clear()
     return RevokeOut(revoked=count)
+
+
+@router.post("/password")
+async def change_password(
+    body: PasswordIn,
+    request: Request,
+    ctx: CtxDep,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    throttle: ThrottleDep,
+) -> PasswordOut:
+    """Change the master password (the current one is required); every other session and
+    every bearer token is revoked, this browser session stays."""
+    client = client_ip(request.scope, ctx.settings.trusted_proxies)
+    throttle.check(client, principal.username)
+    try:
+        revoked = await account.change_password(
+            ctx.db,
+            user_id=principal.user_id,
+            current=body.current_password,
+            new=body.new_password,
+            now=clock(),
+            keep_session_id=_current_session(principal),
+        )
+    except account.WrongPasswordError:
+        throttle.failure(client, principal.username)
+        raise
+    auth_cache(request.app).clear()
+    return PasswordOut(changed=True, revoked=revoked)
 
 
 def _current_session(principal: PrincipalDep) -> int | None:

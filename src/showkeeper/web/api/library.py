@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
+from showkeeper.library.lock import scan_state
 from showkeeper.library.service import library_issues, start_scan
 from showkeeper.series.missing import missing_episodes
 from showkeeper.web.deps import CtxDep, DbDep, SettingsDep
@@ -30,6 +31,13 @@ async def rescan(
     request = body or RescanRequest()
     scan_id = await start_scan(ctx, series_key=request.series_key, force=request.force)
     return {"status": "started", "scan_id": scan_id, "series_key": request.series_key}
+
+
+@router.get("/api/library/scan")
+async def scan_status(db: DbDep) -> dict[str, Any]:
+    """The running scan (null when none) and the last finished scan's summary."""
+    running, last = await scan_state(db)
+    return {"running": running, "last": last}
 
 
 @router.get("/api/library/unmapped")

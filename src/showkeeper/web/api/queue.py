@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field, model_validator
 
 from showkeeper.downloads import service
@@ -43,6 +43,12 @@ class AddOut(BaseModel):
 
 class RetryIn(BaseModel):
     item_ids: list[int] | None = Field(None, description="Items to retry; all failed if absent.")
+
+
+class MoveIn(BaseModel):
+    direction: Literal["up", "down"] = Field(
+        description="Ahead of the item before it, or behind the one after."
+    )
 
 
 class StateOut(BaseModel):
@@ -117,3 +123,17 @@ async def retry(ctx: CtxDep, body: RetryIn | None = None) -> dict[str, list[int]
     """Queue failed items again: the given ones, or every failed item."""
     ids = body.item_ids if body is not None else None
     return {"retried": await service.retry_items(ctx, ids)}
+
+
+@router.post("/{item_id}/move")
+async def move(
+    item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: MoveIn, ctx: CtxDep
+) -> dict[str, int]:
+    """Move a queued item one place up or down (changes its priority)."""
+    return {"id": item_id, "priority": await service.move_item(ctx, item_id, body.direction)}
+
+
+@router.post("/add-missing", status_code=201)
+async def add_missing(ctx: CtxDep) -> dict[str, int]:
+    """Queue every missing episode of the library (those with a download candidate)."""
+    return {"added": await service.enqueue_missing(ctx)}

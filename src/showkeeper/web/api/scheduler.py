@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from showkeeper.automation.scheduler import JOB_NAMES, Scheduler
 from showkeeper.automation.state import JobState, load_states
 from showkeeper.context import AppContext
+from showkeeper.errors import ShowkeeperError
 from showkeeper.web.config_apply import update_config
 from showkeeper.web.deps import CtxDep
 
@@ -124,3 +125,23 @@ async def trigger_rescan(ctx: CtxDep) -> TriggerOut:
     else:
         scheduler.trigger("rescan")
     return TriggerOut(started="rescan")
+
+
+@router.post("/jobs/{job}/run", status_code=202)
+async def run_job(job: str, ctx: CtxDep) -> TriggerOut:
+    """Run one scheduled job now: rescan, refresh or auto_download."""
+    scheduler = _scheduler(ctx)
+    if scheduler is not None:
+        scheduler.trigger(job)
+    else:  # scheduler off: run the same job once, without persisting runs
+        from showkeeper.automation.jobs import Jobs
+
+        if job not in JOB_NAMES:
+            raise ShowkeeperError(f"unknown job {job!r}; one of {', '.join(JOB_NAMES)}")
+        run = Jobs().get(job)
+
+        async def once() -> None:
+            await run(ctx)
+
+        ctx.spawn(once(), name=f"manual-{job}")
+    return TriggerOut(started=job)

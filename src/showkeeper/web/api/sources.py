@@ -17,6 +17,7 @@ from showkeeper.sources import service
 from showkeeper.sources.exporting import export_opml
 from showkeeper.sources.importing import import_opml
 from showkeeper.sources.opml import MAX_OPML_BYTES, OpmlError
+from showkeeper.sources.preview import preview_source
 from showkeeper.sources.refresh import refreshable
 from showkeeper.sources.registry import kinds
 from showkeeper.web.deps import CtxDep, SessionDep
@@ -47,6 +48,13 @@ async def create_series(body: AddSeries, ctx: CtxDep) -> dict[str, Any]:
     """Add a series from a source URL; it loads in the background (202)."""
     row = await service.start_add(ctx, body.url, kind=body.kind, options=body.options, key=body.key)
     return _accepted(row.key, row.loading_status)
+
+
+@router.post("/api/sources/preview")
+async def preview(body: AddSeries, ctx: CtxDep) -> dict[str, Any]:
+    """What adding this URL would give (title, kind, episode count, first and last), unsaved."""
+    result = await preview_source(ctx, body.url, kind=body.kind, options=body.options)
+    return result.as_dict()
 
 
 @router.get("/api/series/{key}/loading-status")

@@ -1,4 +1,4 @@
-"""Minimal server-rendered pages: setup, login, a placeholder dashboard, the API docs.
+"""The pages outside the app's layout: setup, login, and the API docs.
 
 No inline script anywhere (the CSP forbids it): forms are sent by static/app.js with the
 CSRF token from the page's <meta name="csrf-token">.
@@ -6,20 +6,18 @@ CSRF token from the page's <meta name="csrf-token">.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from showkeeper import __version__
 from showkeeper.auth.crypto import new_secret
 from showkeeper.web.auth import PrincipalDep, set_pre_csrf_cookie, setup_missing
 from showkeeper.web.deps import CtxDep
+from showkeeper.web.pages.render import templates
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def _form_page(request: Request, ctx: Any, name: str, **values: Any) -> Response:
@@ -50,21 +48,6 @@ async def login_page(request: Request, ctx: CtxDep) -> Response:
     if await setup_missing(request.app, ctx) is not None:
         return RedirectResponse("/setup", status_code=303)
     return _form_page(request, ctx, "login.html")
-
-
-@router.get("/", response_class=HTMLResponse)
-async def dashboard(request: Request, ctx: CtxDep, principal: PrincipalDep) -> Response:
-    """Placeholder dashboard (the real UI comes later)."""
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "csrf_token": principal.csrf_token or "",
-            "username": principal.username,
-            "version": __version__,
-            "library_dir": str(ctx.settings.library_dir),
-        },
-    )
 
 
 @router.get("/api/docs", response_class=HTMLResponse)
