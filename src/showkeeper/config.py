@@ -259,6 +259,17 @@ class Settings(BaseSettings):
         description="Proxies whose X-Forwarded-For is believed.",
         json_schema_extra=_accepted("a comma-separated list of IP addresses or networks"),
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Host names this server answers to (the Host header); any other gets 400. Empty: "
+            "the address it listens on; localhost, 127.0.0.1 and [::1] always. `*.example.org` allows "
+            "subdomains; `*` allows any (only behind a proxy that checks Host itself)."
+        ),
+        json_schema_extra=_accepted(
+            "a comma-separated list of host names or addresses, *.domain, or *"
+        ),
+    )
     session_ttl_hours: int = Field(
         168,
         ge=1,
@@ -414,6 +425,20 @@ class Settings(BaseSettings):
                 raise ValueError(str(exc)) from None
         return items
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        items = _split_list(value)
+        if not isinstance(items, list):
+            return items
+        hosts = []
+        for item in items:
+            host = normal_host(str(item))
+            if host is None:
+                raise ValueError(f"{str(item)[:100]!r} is not a host name, an address or *")
+            hosts.append(host)
+        return hosts
+
     @field_validator("notification_urls", mode="before")
     @classmethod
     def _parse_urls(cls, value: Any) -> Any:
@@ -472,6 +497,27 @@ class _ConfigJsonSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         data = _config_json.get() or {}
         return {k: v for k, v in data.items() if k in self.settings_cls.model_fields}
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def normal_host(value: str) -> str | None:
+    """A host as allowed_hosts holds it: lower case, IPv6 without brackets, no port; a
+    `*` or `*.domain` pattern kept as is. None when it is not a host at all."""
+    host = value.strip().lower().rstrip(".")
+    if host == "*":
+        return host
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    name = host[2:] if host.startswith("*.") else host
+    if not _HOST_NAME.fullmatch(name):
+        return None
+    return host
 
 
 def env_name(field: str) -> str:

@@ -22,7 +22,7 @@ from showkeeper.services import build_services
 from showkeeper.web.api import routers
 from showkeeper.web.auth import AuthMiddleware, utcnow
 from showkeeper.web.middleware import RequestIdMiddleware
-from showkeeper.web.security import SecurityHeadersMiddleware
+from showkeeper.web.security import HostGuardMiddleware, SecurityHeadersMiddleware
 
 log = get_logger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -56,8 +56,9 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
         openapi_url="/openapi.json",
     )
     app.state.clock = utcnow
-    # Outermost last: request id, then security headers, then authentication.
+    # Outermost last: request id, then security headers, then the Host check, then auth.
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(HostGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
 

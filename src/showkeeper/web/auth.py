@@ -30,12 +30,13 @@ from showkeeper.config import Settings
 from showkeeper.context import AppContext
 from showkeeper.web.security import (
     UNSAFE_METHODS,
+    allowed_hosts,
     cookies,
     cross_site_reason,
-    expected_origin,
     header,
     is_browser_request,
     is_https,
+    origin_ok,
 )
 
 SESSION_COOKIE = "showkeeper_session"
@@ -127,7 +128,8 @@ class AuthMiddleware:
         path = str(scope.get("path", ""))
         method = str(scope.get("method", "GET")) if scope["type"] == "http" else "GET"
         trusted = ctx.settings.trusted_proxies
-        if method in UNSAFE_METHODS and (reason := cross_site_reason(scope, trusted)):
+        allowed = allowed_hosts(ctx.settings)
+        if method in UNSAFE_METHODS and (reason := cross_site_reason(scope, trusted, allowed)):
             await _deny(scope, receive, send, 403, reason)
             return
         if method in ("GET", "HEAD") and (path in ALWAYS_PUBLIC or path.startswith("/static/")):
@@ -156,7 +158,7 @@ class AuthMiddleware:
         if principal.method == "session":
             if scope["type"] == "websocket":
                 origin = header(scope, b"origin")
-                if origin is None or origin.rstrip("/").lower() != expected_origin(scope, trusted):
+                if origin is None or not origin_ok(scope, origin, trusted, allowed):
                     await _deny(scope, receive, send, 403, "WebSocket origin refused")
                     return
             elif method in UNSAFE_METHODS:

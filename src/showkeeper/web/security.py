@@ -4,13 +4,17 @@ same-origin checks of state-changing requests (the CSRF token check is in web/au
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 from collections.abc import Sequence
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from showkeeper.config import IPNetwork
+from showkeeper.config import IPNetwork, Settings, normal_host
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSP = (
@@ -76,6 +80,76 @@ def client_ip(scope: Scope, trusted: Sequence[IPNetwork]) -> str:
     return peer or "unknown"
 
 
+# --- the Host a request was addressed to --------------------------------------------------
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+_WILDCARD_BINDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognising it, not binding
+
+
+def split_host(value: str) -> str | None:
+    """The host of a Host header or an origin's netloc (no port, IPv6 unbracketed), or None
+    when it is not a host."""
+    text = value.strip()
+    if not text or any(c in text for c in "/@?#\\ "):
+        return None
+    try:
+        host = urlsplit(f"//{text}").hostname
+    except ValueError:
+        return None
+    return normal_host(host) if host else None
+
+
+@functools.lru_cache(maxsize=8)
+def default_allowed_hosts(bound: str) -> tuple[str, ...]:
+    """The names and addresses a server bound to `bound` answers to by default."""
+    hosts = {*LOOPBACK_HOSTS}
+    bound_host = normal_host(bound)
+    if bound_host not in _WILDCARD_BINDS and bound_host is not None:
+        hosts.add(bound_host)
+    else:  # every interface: the machine's own name and its addresses
+        for name in {socket.gethostname(), socket.getfqdn()}:
+            if (host := normal_host(name)) is not None:
+                hosts.add(host)
+            try:
+                infos = socket.getaddrinfo(name, None)
+            except OSError:
+                continue
+            for info in infos:
+                if (addr := normal_host(str(info[4][0]).split("%")[0])) is not None:
+                    hosts.add(addr)
+    return tuple(sorted(hosts))
+
+
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
+    """allowed_hosts, or the default; the loopback names always (a rebinding page cannot make
+    a browser send them, and local health checks use them)."""
+    if settings.allowed_hosts:
+        return (*LOOPBACK_HOSTS, *settings.allowed_hosts)
+    return default_allowed_hosts(settings.host)
+
+
+def host_allowed(host: str | None, allowed: Sequence[str]) -> bool:
+    if host is None:
+        return False
+    for pattern in allowed:
+        if pattern == "*" or pattern == host:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
+
+
+def request_hosts(scope: Scope, trusted: Sequence[IPNetwork]) -> list[str | None]:
+    """Every host name the request claims: Host, and X-Forwarded-Host from a trusted proxy."""
+    hosts = [split_host(header(scope, b"host") or "")]
+    client = scope.get("client")
+    if _trusted(client[0] if client else None, trusted):
+        forwarded = header(scope, b"x-forwarded-host")
+        if forwarded:
+            hosts.append(split_host(forwarded.split(",")[0]))
+    return hosts
+
+
 def expected_origin(scope: Scope, trusted: Sequence[IPNetwork]) -> str:
     """scheme://host[:port] this request was addressed to (proxy headers only if trusted)."""
     client = scope.get("client")
@@ -102,15 +176,56 @@ def is_browser_request(scope: Scope) -> bool:
     return header(scope, b"origin") is not None or header(scope, b"sec-fetch-site") is not None
 
 
-def cross_site_reason(scope: Scope, trusted: Sequence[IPNetwork]) -> str | None:
+def cross_site_reason(
+    scope: Scope, trusted: Sequence[IPNetwork], allowed: Sequence[str]
+) -> str | None:
     """Why a request is not same-origin (None when it is, or says nothing about it)."""
     site = header(scope, b"sec-fetch-site")
     if site is not None and site not in ("same-origin", "none"):
         return f"cross-site request refused (Sec-Fetch-Site: {site[:20]})"
     origin = header(scope, b"origin")
-    if origin is not None and origin.rstrip("/").lower() != expected_origin(scope, trusted):
+    if origin is not None and not origin_ok(scope, origin, trusted, allowed):
         return "cross-origin request refused (Origin does not match this server)"
     return None
+
+
+def origin_ok(
+    scope: Scope, origin: str, trusted: Sequence[IPNetwork], allowed: Sequence[str]
+) -> bool:
+    """The Origin is this server: an allowed host, and the scheme/host/port it was asked at."""
+    text = origin.rstrip("/").lower()
+    if not host_allowed(split_host(text.partition("://")[2]), allowed):
+        return False
+    return text == expected_origin(scope, trusted)
+
+
+class HostGuardMiddleware:
+    """400 for a request whose Host is not one of allowed_hosts, on every route, before
+    setup and after: a DNS-rebinding page cannot talk to this server under its own name."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        ctx = getattr(scope["app"].state, "ctx", None)
+        if ctx is not None:
+            settings: Settings = ctx.settings
+            allowed = allowed_hosts(settings)
+            claimed = request_hosts(scope, settings.trusted_proxies)
+            if not all(host_allowed(host, allowed) for host in claimed):
+                detail = (
+                    "unknown Host: this server answers only to the names in allowed_hosts "
+                    "(SHOWKEEPER_ALLOWED_HOSTS)"
+                )
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+                else:
+                    await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:

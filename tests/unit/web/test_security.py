@@ -53,7 +53,7 @@ def test_expected_origin_uses_proxy_headers_only_when_trusted() -> None:
     ],
 )
 def test_cross_site_requests_are_refused(headers: dict[str, str], refused: bool) -> None:
-    assert (cross_site_reason(scope(**headers), []) is not None) is refused
+    assert (cross_site_reason(scope(**headers), [], ["sk"]) is not None) is refused
 
 
 class Clock:
