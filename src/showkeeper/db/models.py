@@ -228,6 +228,17 @@ class DownloadHost(Base):
     last_activity_at: Mapped[datetime] = mapped_column()
 
 
+class LoginAttempt(Base):
+    """A login attempt, reserved before its password is checked (auth/throttle.py): it counts
+    as a failure unless the login succeeds. Shared by every process through the database."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column()
+
+
 class AuthSession(Base):
     """A browser session (kind "session", with its CSRF token) or a bearer token ("token").
 

@@ -21,10 +21,10 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from showkeeper.auth import throttle
 from showkeeper.auth.crypto import digest, same
 from showkeeper.auth.errors import AuthError
 from showkeeper.auth.principal import Credentials, Principal, authenticate
-from showkeeper.auth.throttle import LoginThrottle
 from showkeeper.auth.users import user_count
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
@@ -266,22 +266,29 @@ def get_clock(conn: HTTPConnection) -> Clock:
     return clock
 
 
-def get_throttle(conn: HTTPConnection) -> LoginThrottle:
-    """The app's login throttle, following the current settings."""
-    settings: Settings = conn.app.state.ctx.settings
-    throttle: LoginThrottle | None = getattr(conn.app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = LoginThrottle(max_per_client=1, max_per_account=1, window_s=1)
-        conn.app.state.login_throttle = throttle
-    throttle.max_per_client = settings.login_max_failures
-    throttle.max_per_account = settings.login_account_max_failures
-    throttle.window_s = settings.login_lockout_s
-    return throttle
+class LoginThrottle:
+    """The login throttle of this app: auth/throttle.py with the current settings and clock."""
+
+    def __init__(self, conn: HTTPConnection) -> None:
+        ctx: AppContext = conn.app.state.ctx
+        self._ctx = ctx
+        self._clock: Clock = conn.app.state.clock
+
+    async def reserve(self, client: str, account: str) -> None:
+        """Raises TooManyAttemptsError; else the attempt counts as failed until released."""
+        s = self._ctx.settings
+        limits = throttle.ThrottleLimits(
+            s.login_max_failures, s.login_account_max_failures, s.login_lockout_s
+        )
+        await throttle.reserve(self._ctx.db, client, account, limits=limits, now=self._clock())
+
+    async def release(self, client: str, account: str) -> None:
+        await throttle.release(self._ctx.db, client, account)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
-ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+ThrottleDep = Annotated[LoginThrottle, Depends(LoginThrottle)]
 
 
 # --- cookies ----------------------------------------------------------------------------

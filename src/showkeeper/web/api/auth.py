@@ -117,11 +117,10 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
     else:
         # The password exists but the library folder does not: prove the password first.
         client = client_ip(request.scope, ctx.settings.trusted_proxies)
-        throttle.check(client, ADMIN)
+        await throttle.reserve(client, ADMIN)
         if not await verify_password(admin.password_hash, body.password):
-            throttle.failure(client, ADMIN)
-            raise AuthError("wrong password")
-        throttle.success(client, ADMIN)
+            raise AuthError("wrong password")  # the reserved attempt stays as a failure
+        await throttle.release(client, ADMIN)
         await update_config(ctx, {"library_dir": str(library)})
     request.app.state.admin_exists = True
     assert ctx.settings.library_dir is not None
@@ -135,14 +134,13 @@ async def login(
     """Log in: a bearer token (mode=token) or a browser session cookie (mode=session)."""
     client = client_ip(request.scope, ctx.settings.trusted_proxies)
     account = body.username.strip().lower()[:150]
-    throttle.check(client, account)
+    await throttle.reserve(client, account)  # before the check: parallel guesses count too
     async with ctx.db.session() as s:
         user = await get_user(s, body.username)
     if not await verify_password(user.password_hash if user else None, body.password):
-        throttle.failure(client, account)
-        raise AuthError(WRONG_LOGIN)
+        raise AuthError(WRONG_LOGIN)  # the reserved attempt stays as a failure
     assert user is not None
-    throttle.success(client, account)
+    await throttle.release(client, account)
     now = clock()
     settings = ctx.settings
     ttl = timedelta(

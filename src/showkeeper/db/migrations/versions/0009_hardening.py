@@ -1,0 +1,33 @@
+"""Hardening: login attempts reserved before the password check (shared by every process).
+
+Revision ID: 0009
+Revises: 0001
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from showkeeper.db.models import UTCDateTime
+
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "login_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_login_attempts"),
+    )
+    op.create_index("ix_login_attempts_key", "login_attempts", ["key"])
+
+
+def downgrade() -> None:
+    op.drop_table("login_attempts")
