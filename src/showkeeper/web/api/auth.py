@@ -107,12 +107,15 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
     api_key = None
     if admin is None:
         check_strength(body.password)
-        await update_config(ctx, {"library_dir": str(library)})
+        # One transaction: the admin row is inserted (and wins the unique username) before
+        # config.json is written, so a request that loses the race writes nothing; a library
+        # folder that cannot be used rolls the admin back.
         try:
             async with ctx.db.write() as s:
                 user = await create_user(s, username=ADMIN, password=body.password)
                 api_key = await api_keys.create_key(s, user_id=user.id)
-        except IntegrityError:
+                await update_config(ctx, {"library_dir": str(library)})
+        except (IntegrityError, ConflictError):
             raise ConflictError("setup was completed by another request") from None
     else:
         # The password exists but the library folder does not: prove the password first.
