@@ -6,13 +6,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from showkeeper.config import Settings
 from tests.conftest import free_port
 
 
@@ -77,3 +80,38 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[tuple[Any, str, str]]:
+    """The app under a real uvicorn on 127.0.0.1 in this event loop, set up:
+    yields (app, base URL, API key)."""
+    import asyncio
+
+    import uvicorn
+
+    from showkeeper.web.app import create_app
+    from tests.conftest import complete_setup
+
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", log_config=None, proxy_headers=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started:
+            break
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            assert settings.library_dir is not None
+            key = await complete_setup(client, settings.library_dir)
+        yield app, url, key
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import socket
 from collections.abc import Sequence
 from http.cookies import SimpleCookie
@@ -251,3 +252,98 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# --- input the app must never see -----------------------------------------------------
+
+_JSON_ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
+MAX_JSON_BODY = 16 * 1024 * 1024
+NUL_REFUSED = "NUL characters are not accepted in paths, query strings or JSON text"
+SURROGATE_REFUSED = "unpaired UTF-16 surrogate (\\ud800-\\udfff) in JSON text; send valid Unicode"
+
+
+def bad_json_text(body: bytes) -> str | None:
+    """Why a JSON body holds text no database can store (NUL, an unpaired surrogate escape),
+    or None. Escapes preceded by an escaped backslash are plain text and pass."""
+    if b"\x00" in body:
+        return NUL_REFUSED
+    high_ends_at: int | None = None  # where a high surrogate escape ended, awaiting its pair
+    for match in _JSON_ESCAPE.finditer(body):
+        if len(match.group(1)) % 2 == 0:
+            continue
+        code = int(match.group(2), 16)
+        starts_at = match.end(1) - 1
+        if high_ends_at is not None:
+            if starts_at == high_ends_at and 0xDC00 <= code <= 0xDFFF:
+                high_ends_at = None
+                continue
+            return SURROGATE_REFUSED
+        if code == 0:
+            return NUL_REFUSED
+        if 0xD800 <= code <= 0xDBFF:
+            high_ends_at = match.end()
+        elif 0xDC00 <= code <= 0xDFFF:
+            return SURROGATE_REFUSED
+    return SURROGATE_REFUSED if high_ends_at is not None else None
+
+
+def _has_nul(raw: bytes) -> bool:
+    lowered = raw.lower()
+    return b"\x00" in lowered or b"%00" in lowered
+
+
+class InputGuardMiddleware:
+    """400 at the edge for what would otherwise fail deep inside: NUL in the path or query
+    string, and NUL or unpaired surrogates in a JSON body (PostgreSQL cannot store either,
+    and a surrogate cannot even be encoded in an error message)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or str(scope.get("path", "")).encode("utf-8", "replace")
+        if _has_nul(raw_path) or _has_nul(scope.get("query_string") or b""):
+            await _refuse(scope, receive, send, 400, NUL_REFUSED)
+            return
+        content_type = header(scope, b"content-type") or ""
+        if scope["type"] != "http" or "json" not in content_type.lower():
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_JSON_BODY:
+                await _refuse(scope, receive, send, 413, "JSON body larger than 16 MiB")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if (reason := bad_json_text(body)) is not None:
+            await _refuse(scope, receive, send, 400, reason)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+        return
+    await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)

@@ -158,7 +158,11 @@ async def connect(websocket: WebSocket) -> None:
     try:
         await send({"type": "welcome", "rooms": sorted(ROOM_NAMES)})
         while True:
-            reply = _handle_message(await websocket.receive_text(), rooms)
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            text = frame.get("text")
+            reply = BINARY_REFUSED if text is None else _handle_message(text, rooms)
             sub.types = frozenset(t for t, room in ROOMS.items() if room in rooms)
             await send(reply)
     except WebSocketDisconnect:
@@ -172,10 +176,13 @@ async def connect(websocket: WebSocket) -> None:
             await sender
 
 
+BINARY_REFUSED = {"type": "error", "detail": "send JSON in text frames; binary frames are ignored"}
+
+
 def _handle_message(text: str, rooms: set[str]) -> dict[str, Any]:
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
         return {"type": "error", "detail": 'send JSON like {"action": "join", "room": "downloads"}'}
     if not isinstance(message, dict):
         return {"type": "error", "detail": "a message is a JSON object"}

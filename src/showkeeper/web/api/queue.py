@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
 from showkeeper.downloads import service
-from showkeeper.web.deps import CtxDep
+from showkeeper.web.deps import CtxDep, RowId, RowIdPath
 
 router = APIRouter(prefix="/api/queue", tags=["queue"])
 
 
 class AddIn(BaseModel):
-    episode_ids: list[int] | None = Field(
+    episode_ids: list[RowId] | None = Field(
         None, max_length=service.MAX_EPISODES_PER_CALL, description="Episodes to queue."
     )
     series_key: str | None = Field(
@@ -42,7 +42,7 @@ class AddOut(BaseModel):
 
 
 class RetryIn(BaseModel):
-    item_ids: list[int] | None = Field(None, description="Items to retry; all failed if absent.")
+    item_ids: list[RowId] | None = Field(None, description="Items to retry; all failed if absent.")
 
 
 class StateOut(BaseModel):
@@ -83,7 +83,7 @@ async def clear(ctx: CtxDep) -> dict[str, int]:
 
 
 @router.delete("/{item_id}")
-async def remove(item_id: int, ctx: CtxDep) -> dict[str, Any]:
+async def remove(item_id: RowIdPath, ctx: CtxDep) -> dict[str, Any]:
     """Cancel the item if it is queued or downloading, else remove it."""
     return {"id": item_id, "action": await service.remove_item(ctx, item_id)}
 
