@@ -16,6 +16,7 @@ from showkeeper.auth.passwords import check_strength, hash_password, needs_rehas
 from showkeeper.auth.users import ADMIN, create_user, get_user
 from showkeeper.config import SettingsError
 from showkeeper.errors import ConflictError, ShowkeeperError
+from showkeeper.events import CREDENTIALS_CHANGED
 from showkeeper.web.auth import (
     ClockDep,
     PrincipalDep,
@@ -182,7 +183,7 @@ async def logout(
         )
     async with ctx.db.write() as s:
         await sessions.revoke(s, row_id=principal.session_id, now=clock())
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     response = JSONResponse(LoggedOut(logged_out=True).model_dump())
     clear_session_cookie(response, request, ctx.settings)
     return response  # type: ignore[return-value]
@@ -207,7 +208,7 @@ async def rotate_api_key(
     """Replace the API key: the old one stops working now; the new one is shown once."""
     async with ctx.db.write() as s:
         raw = await api_keys.rotate(s, user_id=principal.user_id, now=clock())
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     return ApiKeyOut(api_key=raw, prefix=raw[:10])
 
 
@@ -230,8 +231,15 @@ async def revoke_tokens(
             count = int(await sessions.revoke(s, row_id=principal.session_id, now=now))
         else:
             raise ShowkeeperError('say which: {"token": "..."} or {"all": true}')
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     return RevokeOut(revoked=count)
+
+
+def credentials_changed(request: Request, ctx: CtxDep) -> None:
+    """A credential ended: forget cached principals here, and tell every process's open
+    WebSockets to check theirs now (the event crosses processes on PostgreSQL)."""
+    auth_cache(request.app).clear()
+    ctx.bus.publish(CREDENTIALS_CHANGED)
 
 
 def _current_session(principal: PrincipalDep) -> int | None:
