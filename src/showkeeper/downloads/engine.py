@@ -205,9 +205,18 @@ async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult
         raise
     _refuse_non_media(part, state, found.url)
     files.commit(part, final)
-    files.remove_partials(dest)
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, size, attempt.candidate, "direct", None)
+
+
+def _tidy_after_commit(dest: Path) -> None:
+    """Remove what the transfer left beside the committed file. The file is in place, so a
+    failure here is logged and never fails the download."""
+    try:
+        files.remove_partials(dest)
+    except OSError as exc:
+        _log.warning("could not remove temporary download files", dest=str(dest), error=str(exc))
 
 
 def _refuse_non_media(part: Path, state: Path, url: str) -> None:
@@ -251,7 +260,7 @@ async def _fetch_hls(attempt: _Attempt, found: ProbeResult) -> TransferResult:
             files.remove_paths(parts)
         raise
     files.commit(output.path, final)
-    files.remove_partials(dest)
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, output.size, attempt.candidate, "hls", output.duration_s)
 
@@ -277,7 +286,10 @@ async def _fetch_ytdlp(attempt: _Attempt) -> TransferResult:
             await asyncio.to_thread(files.fsync_path, output.path)
             files.commit(output.path, final)
     finally:
-        files.remove_paths(work)
-    files.remove_partials(dest)
+        try:
+            files.remove_paths(work)
+        except OSError as exc:  # after the commit the download stands; before it, its error
+            _log.warning("could not remove yt-dlp's work folder", path=str(work), error=str(exc))
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, output.size, attempt.candidate, "ytdlp", output.duration_s)
