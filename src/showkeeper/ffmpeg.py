@@ -27,6 +27,22 @@ def find_ffmpeg() -> FfmpegInfo:
         return FfmpegInfo(None, "missing")
 
 
+@functools.cache
+def find_ffprobe() -> str | None:
+    """ffprobe on PATH or beside the ffmpeg in use (Debian's ffmpeg package ships both);
+    None for the imageio-ffmpeg wheel, which has none (downloads/verify.py then reads
+    ``ffmpeg -i``)."""
+    on_path = shutil.which("ffprobe")
+    if on_path:
+        return on_path
+    ffmpeg = find_ffmpeg().path
+    if ffmpeg is not None:
+        beside = os.path.join(os.path.dirname(ffmpeg), "ffprobe")
+        if os.access(beside, os.X_OK):
+            return beside
+    return None
+
+
 def ffmpeg_exe() -> str:
     """The ffmpeg binary to run; raises RuntimeError with what to do when there is none."""
     info = find_ffmpeg()
