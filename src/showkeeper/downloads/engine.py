@@ -281,6 +281,7 @@ async def _fetch_ytdlp(attempt: _Attempt) -> TransferResult:
         ffmpeg=find_ffmpeg().path,
         meter=meter,
         cancel=attempt.cancel,
+        allowed_networks=attempt.client.allowed_networks,
     )
     try:
         output = await download_ytdlp(job)
