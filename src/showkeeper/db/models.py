@@ -239,6 +239,16 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column()
 
 
+class DownloadWorker(Base):
+    """A worker pool that holds its liveness lock (PostgreSQL, downloads/liveness.py): only
+    owners listed here are checked, and requeued when their lock is gone."""
+
+    __tablename__ = "download_workers"
+
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+
+
 class AuthSession(Base):
     """A browser session (kind "session", with its CSRF token) or a bearer token ("token").
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
 from showkeeper.domain.queue_rules import HostBudget, closed_hosts, host_budget, pick_claims
+from showkeeper.downloads.liveness import requeue_dead_workers
 from showkeeper.downloads.tables import (
     HOSTS,
     QUEUE,
@@ -86,15 +87,17 @@ async def claim_batch(
     probe_due = select(QUEUE.c.id).where(_due(now))
     if only is not None:
         probe_due = probe_due.where(only)
+    # On PostgreSQL a held item may belong to a worker that died (liveness.py).
+    held = _expired(now) if db.is_sqlite else QUEUE.c.status == "downloading"
     async with db.session() as s:
-        found = await s.execute(
-            select(exists(probe_due), exists(select(QUEUE.c.id).where(_expired(now))))
-        )
-        any_due, any_expired = found.one()
-    if not any_due and not any_expired:
+        found = await s.execute(select(exists(probe_due), exists(select(QUEUE.c.id).where(held))))
+        any_due, any_held = found.one()
+    if not any_due and not any_held:
         return []
+    any_expired = any_held
     async with db.write() as s:
         await lock_claims(s)
+        await requeue_dead_workers(s)
         if any_expired:
             await _reclaim(s, now)
         active: dict[str, int] = {}

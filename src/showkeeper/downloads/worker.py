@@ -26,6 +26,7 @@ from showkeeper.domain.queue_rules import claims_allowed, transfers_allowed
 from showkeeper.downloads import claim, control, finish, queue
 from showkeeper.downloads.after import after_download
 from showkeeper.downloads.job import Job, make_owner
+from showkeeper.downloads.liveness import WorkerLiveness
 from showkeeper.downloads.plan import PlanError, plan_for
 from showkeeper.logging import get_logger
 from showkeeper.net import HttpClient
@@ -72,6 +73,7 @@ class WorkerPool:
         self._wake = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._liveness = WorkerLiveness(ctx.db, self.owner)
 
     # -- service ---------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class WorkerPool:
             per_host_limit=max(8, 2 * settings.download_connections),
         )
         self._client = await client.__aenter__()
+        await self._liveness.hold()  # before the first claim: others see this pool alive
         subscription = self.ctx.bus.subscribe(types={"queue_status"}, maxsize=10_000)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="download-workers:claim"),
@@ -112,6 +115,7 @@ class WorkerPool:
         if self._client is not None:
             await self._client.close()
             self._client = None
+        await self._liveness.release()
         log.info("download workers stopped", owner=self.owner)
 
     def progress_of(self, item_id: int) -> TransferProgress | None:

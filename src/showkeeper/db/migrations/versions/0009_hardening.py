@@ -1,4 +1,5 @@
-"""Hardening: login attempts reserved before the password check (shared by every process).
+"""Hardening: login attempts reserved before the password check (shared by every process);
+download workers that hold a liveness lock (PostgreSQL: dead workers found in seconds).
 
 Revision ID: 0009
 Revises: 0001
@@ -27,7 +28,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_login_attempts"),
     )
     op.create_index("ix_login_attempts_key", "login_attempts", ["key"])
+    op.create_table(
+        "download_workers",
+        sa.Column("owner", sa.String(100), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("owner", name="pk_download_workers"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("download_workers")
     op.drop_table("login_attempts")
