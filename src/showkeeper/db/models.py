@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -237,6 +238,18 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)
     at: Mapped[datetime] = mapped_column()
+
+
+class DownloadHostLimit(Base):
+    """A source host's own download limits (API: /api/download-hosts), read by every claim
+    in every process; a NULL keeps the global setting."""
+
+    __tablename__ = "download_host_limits"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    delay_s: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class DownloadWorker(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
 from showkeeper.domain.queue_rules import HostBudget, closed_hosts, host_budget, pick_claims
+from showkeeper.downloads.host_limits import read_overrides
 from showkeeper.downloads.liveness import requeue_dead_workers
 from showkeeper.downloads.tables import (
     HOSTS,
@@ -43,6 +44,8 @@ class Claim:
     source_host: str | None
     downloaded_bytes: int
     lease_expires_at: datetime
+    host_delay_s: float = 0.0
+    """The politeness delay of its host (global or the host's own): finishing records it."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -100,8 +103,15 @@ async def claim_batch(
         await requeue_dead_workers(s)
         if any_expired:
             await _reclaim(s, now)
+        overrides = await read_overrides(s)  # per-host limits, shared by every process
+
+        def delay_of(host: str | None) -> float:
+            own = overrides[host].delay_s if host in overrides else None
+            return per_host_delay_s if own is None else own
+
+        delays = per_host_delay_s > 0 or any(delay_of(h) > 0 for h in overrides)
         active: dict[str, int] = {}
-        if per_host_limit is not None:
+        if per_host_limit is not None or overrides:
             counts = await s.execute(
                 select(QUEUE.c.source_host, func.count())
                 .where(QUEUE.c.status == "downloading", QUEUE.c.source_host.is_not(None))
@@ -109,10 +119,17 @@ async def claim_batch(
             )
             active = {host: n for host, n in counts}
         last: dict[str, datetime] = {}
-        if per_host_delay_s > 0:
+        if delays:
             hosts = await s.execute(select(HOSTS.c.host, HOSTS.c.last_activity_at))
             last = {host: at for host, at in hosts}
-        budget = host_budget(active, last, now=now, limit=per_host_limit, delay_s=per_host_delay_s)
+        budget = host_budget(
+            active,
+            last,
+            now=now,
+            limit=per_host_limit,
+            delay_s=per_host_delay_s,
+            overrides=overrides,
+        )
         picked = await _pick(s, now=now, only=only, budget=budget, limit=limit)
         if not picked:
             return []
@@ -149,11 +166,12 @@ async def claim_batch(
                     source_host=row.source_host,
                     downloaded_bytes=row.downloaded_bytes,
                     lease_expires_at=expires,
+                    host_delay_s=delay_of(row.source_host),
                 )
                 for row in result
             )
-        if per_host_delay_s > 0:
-            await touch_hosts(s, (c.source_host for c in claims), now)
+        if delays:
+            await touch_hosts(s, (c.source_host for c in claims if c.host_delay_s > 0), now)
     order = {item_id: i for i, item_id in enumerate(picked)}
     claims.sort(key=lambda c: order[c.id])
     return claims

@@ -320,7 +320,7 @@ class WorkerPool:
                 self.ctx.db,
                 [job.claim.id],
                 owner=self.owner,
-                track_hosts=self.ctx.settings.download_per_host_delay_s > 0,
+                track_hosts=job.claim.host_delay_s > 0,
             )
             if released:
                 self._status("released", job, reason=job.reason)
@@ -337,7 +337,7 @@ class WorkerPool:
             permanent=permanent,
             retry_base_s=settings.download_retry_base_s,
             retry_cap_s=settings.download_retry_max_s,
-            track_hosts=settings.download_per_host_delay_s > 0,
+            track_hosts=job.claim.host_delay_s > 0,
         )
         if result.outcome == "failed":
             log.warning("download failed", item_id=job.claim.id, error=error)

@@ -8,6 +8,7 @@ from showkeeper.web import pages, ws
 from showkeeper.web.api import (
     auth,
     config,
+    download_hosts,
     health,
     library,
     metrics,
@@ -34,6 +35,7 @@ def routers() -> list[APIRouter]:
         pages.router,
         sources.router,
         queue.router,
+        download_hosts.router,
         library.router,
         nfo.router,
     ]

@@ -1,5 +1,6 @@
 """Hardening: login attempts reserved before the password check (shared by every process);
-download workers that hold a liveness lock (PostgreSQL: dead workers found in seconds).
+download workers that hold a liveness lock (PostgreSQL: dead workers found in seconds);
+per-host download limits shared by every worker process.
 
 Revision ID: 0009
 Revises: 0001
@@ -34,8 +35,17 @@ def upgrade() -> None:
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("owner", name="pk_download_workers"),
     )
+    op.create_table(
+        "download_host_limits",
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("concurrency", sa.Integer(), nullable=True),
+        sa.Column("delay_s", sa.Float(), nullable=True),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("host", name="pk_download_host_limits"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("download_host_limits")
     op.drop_table("download_workers")
     op.drop_table("login_attempts")
