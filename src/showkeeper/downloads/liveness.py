@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from showkeeper.db import Database
-from showkeeper.db.models import DownloadWorker
+from showkeeper.db.models import DownloadWorker, SystemSetting
 from showkeeper.downloads.tables import QUEUE, is_postgres, utc_now
 from showkeeper.logging import get_logger
 
@@ -99,3 +99,33 @@ async def requeue_dead_workers(s: AsyncSession) -> list[int]:
     if ids:
         log.warning("requeued the downloads of workers that died", owners=dead, item_ids=ids)
     return ids
+
+
+NO_LIBRARY = (
+    "waiting for a library folder: finish setup (or set library_dir) in the API process, "
+    "or set SHOWKEEPER_LIBRARY_DIR for this worker"
+)
+WAITING_PREFIX = "worker_waiting:"
+
+
+async def set_waiting(db: Database, owner: str, reason: str | None) -> None:
+    """Record (or clear) why a worker pool is not claiming, for the API's /health."""
+    key = f"{WAITING_PREFIX}{owner}"[:200]
+    async with db.write() as s:
+        row = await s.get(SystemSetting, key)
+        if reason is None:
+            if row is not None:
+                await s.delete(row)
+        elif row is None:
+            s.add(SystemSetting(key=key, value={"owner": owner, "reason": reason}))
+        else:
+            row.value = {"owner": owner, "reason": reason}
+
+
+async def waiting_workers(db: Database) -> list[dict[str, str]]:
+    """Worker pools that are waiting, with why."""
+    async with db.session() as s:
+        rows = await s.scalars(
+            select(SystemSetting.value).where(SystemSetting.key.startswith(WAITING_PREFIX))
+        )
+        return [dict(v) for v in rows if isinstance(v, dict)]

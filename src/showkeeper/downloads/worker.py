@@ -26,7 +26,7 @@ from showkeeper.domain.queue_rules import claims_allowed, transfers_allowed
 from showkeeper.downloads import claim, control, finish, queue
 from showkeeper.downloads.after import after_download
 from showkeeper.downloads.job import Job, make_owner
-from showkeeper.downloads.liveness import WorkerLiveness
+from showkeeper.downloads.liveness import NO_LIBRARY, WorkerLiveness, set_waiting
 from showkeeper.downloads.plan import PlanError, plan_for
 from showkeeper.logging import get_logger
 from showkeeper.net import HttpClient
@@ -74,6 +74,8 @@ class WorkerPool:
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
         self._liveness = WorkerLiveness(ctx.db, self.owner)
+        self.waiting: str | None = None
+        """Why this pool claims nothing right now (None: it is working)."""
 
     # -- service ---------------------------------------------------------------------------
 
@@ -116,6 +118,8 @@ class WorkerPool:
             await self._client.close()
             self._client = None
         await self._liveness.release()
+        if self.waiting is not None:
+            await set_waiting(self.ctx.db, self.owner, None)
         log.info("download workers stopped", owner=self.owner)
 
     def progress_of(self, item_id: int) -> TransferProgress | None:
@@ -158,6 +162,8 @@ class WorkerPool:
         if free <= 0:
             return
         settings = self.ctx.settings
+        if not await self._library_ready(settings.library_dir is not None):
+            return  # nothing is claimed, so no item fails for want of a folder
         claims = await claim.claim_batch(
             self.ctx.db,
             owner=self.owner,
@@ -173,6 +179,20 @@ class WorkerPool:
             job.task = asyncio.create_task(self._run(job), name=f"download:{claimed.id}")
         if claims and settings.download_per_host_delay_s > 0:
             self._wake_later(settings.download_per_host_delay_s)
+
+    async def _library_ready(self, ready: bool) -> bool:
+        """Without a library folder the pool waits (shared settings bring one within seconds)
+        and says so: in its log once, and in the database for the API's /health."""
+        if ready == (self.waiting is None):
+            return ready
+        if ready:
+            log.info("library folder set; downloading again", owner=self.owner)
+            self.waiting = None
+        else:
+            self.waiting = NO_LIBRARY
+            log.warning(NO_LIBRARY, owner=self.owner)
+        await set_waiting(self.ctx.db, self.owner, self.waiting)
+        return ready
 
     def _wake_later(self, delay_s: float) -> None:
         asyncio.get_running_loop().call_later(delay_s + 0.01, self._wake.set)

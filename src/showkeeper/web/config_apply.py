@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from showkeeper.config import (
     NOT_STORABLE,
     Settings,
@@ -23,6 +25,7 @@ from showkeeper.config import (
 from showkeeper.config_store import ConfigStore
 from showkeeper.context import AppContext, ensure_writable_dir
 from showkeeper.errors import StartupError
+from showkeeper.shared_settings import store_shared
 
 MASK = "********"
 SECRET_FIELDS = frozenset({"tmdb_api_key", "notification_urls"})
@@ -110,8 +113,12 @@ def _write(
         return before, after, backup.name if backup else None
 
 
-async def update_config(ctx: AppContext, changes: dict[str, Any]) -> ApplyResult:
+async def update_config(
+    ctx: AppContext, changes: dict[str, Any], *, session: AsyncSession | None = None
+) -> ApplyResult:
     """Set (or, with None, unset) keys of config.json and apply them to the running server.
+
+    ``session``: a write transaction of the caller's (setup) that the shared settings join.
 
     Raises:
         SettingsError: an unknown key, an invalid value or an unusable library folder;
@@ -127,9 +134,19 @@ async def update_config(ctx: AppContext, changes: dict[str, Any]) -> ApplyResult
         changes = {**changes, "library_dir": str(path)}
     store = store_for(ctx.settings)
     before, after, backup = await asyncio.to_thread(_write, store, changes)
+    await _share(ctx, after, session)
     result = apply_running(ctx, before, after)
     result.backup = backup
     return result
+
+
+async def _share(ctx: AppContext, after: dict[str, Any], session: AsyncSession | None) -> None:
+    """The shared keys go to the database, for every worker process (shared_settings.py)."""
+    if session is not None:
+        await store_shared(session, after)
+        return
+    async with ctx.db.write() as s:
+        await store_shared(s, after)
 
 
 async def restore_backup(ctx: AppContext, name: str) -> ApplyResult:
@@ -143,6 +160,7 @@ async def restore_backup(ctx: AppContext, name: str) -> ApplyResult:
             return before, store.read(), backup.name if backup else None
 
     before, after, backup = await asyncio.to_thread(_restore)
+    await _share(ctx, after, None)
     result = apply_running(ctx, before, after)
     result.backup = backup
     return result

@@ -115,7 +115,7 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
             async with ctx.db.write() as s:
                 user = await create_user(s, username=ADMIN, password=body.password)
                 api_key = await api_keys.create_key(s, user_id=user.id)
-                await update_config(ctx, {"library_dir": str(library)})
+                await update_config(ctx, {"library_dir": str(library)}, session=s)
         except (IntegrityError, ConflictError):
             raise ConflictError("setup was completed by another request") from None
     else:
