@@ -4,6 +4,7 @@ and 127.0.0.2 must see zero requests on every path."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -149,4 +150,53 @@ async def test_notifications_never_reach_the_canaries(
     assert resp.status_code == 200, resp.text
     assert resp.json()["sent"] == 0
     assert all("not allowed" in failed for failed in resp.json()["failed"])
+    assert canary.hits == []
+
+
+async def test_source_add_and_refresh_never_reach_the_canaries(
+    canary: Canary, api: httpx.AsyncClient, app: object
+) -> None:
+    from tests.integration.sources.test_api import wait_done
+    from tests.sources_docs import podcast_item, podcast_rss
+
+    ctx = app.state.ctx  # type: ignore[attr-defined]
+    ctx.settings = ctx.settings.model_copy(
+        update={
+            "allowed_private_networks": Settings(
+                allowed_private_networks=ONLY_127_0_0_1
+            ).allowed_private_networks
+        }
+    )
+    state = {"redirect": False}
+
+    async def feed(request: web.Request) -> web.StreamResponse:
+        if state["redirect"]:
+            raise web.HTTPFound(f"{canary.urls['v6']}/feed.xml")
+        return web.Response(body=podcast_rss([podcast_item(1)]), content_type="application/rss+xml")
+
+    async def away(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"{canary.urls[request.match_info['family']]}/feed.xml")
+
+    origin_app = web.Application()
+    origin_app.router.add_get("/feed.xml", feed)
+    origin_app.router.add_get("/away-{family}.xml", away)
+    runner = web.AppRunner(origin_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        for family in ("v6", "v4"):  # add: the first fetch redirects to a canary
+            key = (await api.post("/api/series", json={"url": f"{base}/away-{family}.xml"})).json()[
+                "key"
+            ]
+            assert (await wait_done(api, key))["status"] == "failed"
+        key = (await api.post("/api/series", json={"url": f"{base}/feed.xml"})).json()["key"]
+        assert (await wait_done(api, key))["status"] == "completed"
+        state["redirect"] = True  # refresh: the feed now redirects to a canary
+        resp = await api.post(f"/api/series/{key}/refresh")
+        assert resp.status_code in (200, 202), resp.text
+        await asyncio.sleep(1)
+    finally:
+        await runner.cleanup()
     assert canary.hits == []
