@@ -109,3 +109,21 @@ async def test_per_host_limits_hold_across_worker_processes(settings) -> None:  
     gaps = [later.start - earlier.end for earlier, later in itertools.pairwise(a_gets)]
     assert min(gaps) >= 0.4, gaps  # its own delay (0.5 s) between downloads
     assert most_at_once(b_gets) >= 2  # the other host keeps the global limit
+
+
+def test_the_cli_sets_lists_and_removes_host_limits(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from showkeeper.cli import app
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, ["--data-dir", str(data_dir), "queue", "host", *args])
+
+    set_ = run("cdn.example", "--concurrency", "2", "--delay", "5")
+    assert set_.exit_code == 0, set_.output
+    assert "cdn.example: concurrency=2 delay_s=5.0" in set_.output
+    assert "cdn.example" in run().output
+    assert run("cdn.example", "--concurrency", "0").exit_code != 0
+    assert run("cdn.example", "--rm").exit_code == 0
+    assert run("cdn.example", "--rm").exit_code == 1  # nothing left to remove
+    assert "cdn.example" not in run().output
