@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # standard library's queue module; the repository root is needed for tests.* instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
+from tests.integration.downloads.servers import media_bytes  # noqa: E402
+
 from showkeeper.config import load_settings  # noqa: E402
 from showkeeper.domain.candidates import Candidate  # noqa: E402
 from showkeeper.downloads.engine import download  # noqa: E402
@@ -148,7 +150,9 @@ def main() -> None:
         served.mkdir()
         source = served / "big.mp4"
         with open(source, "wb") as fh:
-            for _ in range(options.size_mb):
+            # real media first (showkeeper files only what ffprobe can read), then bulk
+            fh.write(media_bytes(1024 * 1024))
+            for _ in range(options.size_mb - 1):
                 fh.write(os.urandom(1024 * 1024))
         expected = sha256(source)
         out_dir = work / "out"

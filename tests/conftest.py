@@ -45,6 +45,9 @@ def library_dir(tmp_path: Path) -> Path:
     return path
 
 
+TEST_ALLOWED_HOSTS = "localhost,127.0.0.1,[::1],testserver"
+
+
 @pytest.fixture
 def settings(data_dir: Path, library_dir: Path) -> Settings:
     return load_settings(
@@ -52,6 +55,8 @@ def settings(data_dir: Path, library_dir: Path) -> Settings:
         data_dir=data_dir,
         library_dir=library_dir,
         allowed_private_networks="127.0.0.0/8,::1/128",
+        # httpx.ASGITransport's default host, beside the loopback names of a live server
+        allowed_hosts=TEST_ALLOWED_HOSTS,
         scheduler_enabled=False,
         # A worker pool would claim rows that tests insert; tests of workers opt in.
         download_workers_in_server=False,

@@ -274,6 +274,17 @@ class Settings(BaseSettings):
         description="Proxies whose X-Forwarded-For is believed.",
         json_schema_extra=_accepted("a comma-separated list of IP addresses or networks"),
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Host names this server answers to (the Host header); any other gets 400. Empty: "
+            "the address it listens on; localhost, 127.0.0.1 and [::1] always. `*.example.org` allows "
+            "subdomains; `*` allows any (only behind a proxy that checks Host itself)."
+        ),
+        json_schema_extra=_accepted(
+            "a comma-separated list of host names or addresses, *.domain, or *"
+        ),
+    )
     session_ttl_hours: int = Field(
         168,
         ge=1,
@@ -441,10 +452,32 @@ class Settings(BaseSettings):
             return paths
         return items
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        items = _split_list(value)
+        if not isinstance(items, list):
+            return items
+        hosts = []
+        for item in items:
+            host = normal_host(str(item))
+            if host is None:
+                raise ValueError(f"{str(item)[:100]!r} is not a host name, an address or *")
+            hosts.append(host)
+        return hosts
+
     @field_validator("notification_urls", mode="before")
     @classmethod
     def _parse_urls(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("notification_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\x00]+", url):
+                raise ValueError(f"{url[:60]!r} is not an apprise URL (scheme://...)")
+        return value
 
     @field_validator("tmdb_base_url", "itunes_search_url")
     @classmethod
@@ -499,6 +532,27 @@ class _ConfigJsonSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         data = _config_json.get() or {}
         return {k: v for k, v in data.items() if k in self.settings_cls.model_fields}
+
+
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def normal_host(value: str) -> str | None:
+    """A host as allowed_hosts holds it: lower case, IPv6 without brackets, no port; a
+    `*` or `*.domain` pattern kept as is. None when it is not a host at all."""
+    host = value.strip().lower().rstrip(".")
+    if host == "*":
+        return host
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    name = host[2:] if host.startswith("*.") else host
+    if not _HOST_NAME.fullmatch(name):
+        return None
+    return host
 
 
 def env_name(field: str) -> str:
@@ -596,11 +650,104 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         _config_json.reset(token)
 
 
+NOT_STORABLE = frozenset({"data_dir"})  # decides where config.json is, so never inside it
+
+
+def _kind(field: str) -> str:
+    """What JSON type a setting takes from a writer: int, number, bool, list or text."""
+    annotation = Settings.model_fields[field].annotation
+    if annotation is bool:
+        return "bool"
+    if annotation is int:
+        return "int"
+    if annotation is float:
+        return "number"
+    if getattr(annotation, "__origin__", None) is list:
+        return "list"
+    return "text"
+
+
+def _strict_problem(field: str, value: Any) -> str | None:
+    """Why a written value has the wrong JSON type (no bool for an int, no "1" for a bool)."""
+    kind = _kind(field)
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        return "contains a NUL character"
+    if kind == "bool" and not isinstance(value, bool):
+        return "must be true or false"
+    if kind in ("int", "number") and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return "must be a number"
+    if kind == "int" and isinstance(value, float) and not value.is_integer():
+        return "must be a whole number"
+    if kind == "list" and not (
+        isinstance(value, str)
+        or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    ):
+        return "must be a list of strings or a comma-separated string"
+    if kind == "text" and not isinstance(value, str):
+        return "must be a string"
+    return None
+
+
+def _invalid(field: str, value: Any, problem: str) -> SettingsError:
+    info = Settings.model_fields[field]
+    extra = info.json_schema_extra
+    accepted = extra.get("accepted") if isinstance(extra, dict) else None
+    shown = "***" if field == "tmdb_api_key" else _safe_repr(value)
+    line = f"invalid setting {field} ({env_name(field)}) = {shown}: {problem}"
+    return SettingsError(f"{line}; accepted: {accepted}" if accepted else line)
+
+
+def _safe_repr(value: Any) -> str:
+    return repr(value)[:200]
+
+
+def check_library_dir(raw: str | Path) -> Path:
+    """library_dir as every writer accepts it: an absolute path (~ expanded)."""
+    path = Path(os.path.expanduser(str(raw)))
+    if not path.is_absolute():
+        raise SettingsError(
+            f"library_dir {str(raw)[:200]!r} is not an absolute path; give one like /srv/shows"
+        )
+    return path
+
+
+def parse_text_value(field: str, raw: str) -> Any:
+    """A value typed on a command line, as the JSON type its setting takes: JSON for numbers,
+    booleans and lists (a list may also be comma-separated text), the text itself otherwise."""
+    if field in Settings.model_fields and _kind(field) == "text":
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
 def validate_values(values: dict[str, Any], data_dir: Path) -> Settings:
-    """Check values as they would be written to config.json (no env, no .env)."""
+    """The one check of settings written by anyone (API, CLI, setup, a restored backup):
+    known keys, strict JSON types, no NUL, an absolute library_dir, then the Settings rules.
+
+    Raises:
+        SettingsError: one line naming the setting, the value and what is accepted.
+    """
     unknown = sorted(set(values) - set(Settings.model_fields))
     if unknown:
-        raise SettingsError(f"unknown setting {unknown[0]!r}; see `showkeeper config show`")
+        raise SettingsError(
+            f"unknown setting {_safe_repr(unknown[0])}; `showkeeper config show` "
+            "and GET /api/config list them"
+        )
+    stored = sorted(set(values) & NOT_STORABLE)
+    if stored:
+        raise SettingsError(
+            f"{stored[0]} cannot be set in config.json; set {env_name(stored[0])} and restart"
+        )
+    for key, value in values.items():
+        if value is not None and (problem := _strict_problem(key, value)):
+            raise _invalid(key, value, problem)
+    if values.get("library_dir") is not None:
+        check_library_dir(values["library_dir"])
     # As init values they outrank the environment, so a bad value cannot hide behind it.
     try:
         return Settings(_env_file=None, **{**values, "data_dir": data_dir})

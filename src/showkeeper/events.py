@@ -26,7 +26,11 @@ EventType = Literal[
     "series_loading_update",
     "episodes_added",
     "refresh_progress",
+    "credentials_changed",
 ]
+# Published when a credential ends (logout, revocation, key rotation); never sent to browsers:
+# web/ws.py re-checks each socket's credential at once, in every process.
+CREDENTIALS_CHANGED = "credentials_changed"
 
 # The WebSocket room each event type is delivered to.
 ROOMS: dict[str, str] = {

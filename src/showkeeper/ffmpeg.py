@@ -52,8 +52,8 @@ def run_env(exe: str) -> dict[str, str] | None:
 def find_ffprobe() -> FfmpegInfo:
     """ffprobe on PATH, else beside the ffmpeg binary (Debian's ffmpeg package ships both).
 
-    The imageio-ffmpeg wheel has no ffprobe: then origin is "missing" and callers report
-    what they cannot read (quality and media info stay unknown).
+    The imageio-ffmpeg wheel has no ffprobe: then origin is "missing" and callers do without
+    (downloads/verify.py reads ``ffmpeg -i``; quality and media info stay unknown).
     """
     on_path = shutil.which("ffprobe")
     if on_path:

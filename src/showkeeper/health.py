@@ -14,6 +14,7 @@ from typing import Any, Literal
 from showkeeper.config import Settings
 from showkeeper.db import Database, DatabaseError
 from showkeeper.downloads.diskguard import guard_pause
+from showkeeper.downloads.liveness import waiting_workers
 from showkeeper.ffmpeg import find_ffmpeg
 
 Status = Literal["ok", "warning", "error"]
@@ -113,7 +114,24 @@ async def run_checks(settings: Settings, db: Database) -> list[Check]:
         check_library(settings.library_dir),
         check_disk(disk_path),
         await check_queue(db),
+        await check_workers(db),
     ]
+
+
+async def check_workers(db: Database) -> Check:
+    """Download workers (any process) that wait instead of downloading, and why."""
+    try:
+        waiting = await waiting_workers(db)
+    except Exception as exc:  # the database check reports the database itself
+        return Check("workers", "warning", f"cannot read worker states: {exc}")
+    if not waiting:
+        return Check("workers", "ok", "no download worker is waiting")
+    return Check(
+        "workers",
+        "warning",
+        f"{len(waiting)} download worker(s) waiting: {waiting[0]['reason']}",
+        details={"waiting": waiting},
+    )
 
 
 def overall(checks: list[Check]) -> Literal["healthy", "degraded", "unhealthy"]:

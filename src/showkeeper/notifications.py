@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from showkeeper.context import AppContext
 from showkeeper.events import BusConsumer, Event, Subscription
 from showkeeper.logging import get_logger
+from showkeeper.net.errors import BlockedAddressError
+from showkeeper.net.guard import IPNetwork, resolve_and_check
 
 log = get_logger(__name__)
 _TYPES = ("download_failed", "download_complete", "episodes_added")
@@ -29,8 +33,20 @@ def _scheme(url: str) -> str:
     return url.split("://", 1)[0] + "://" if "://" in url else "(invalid URL)"
 
 
-async def send(urls: list[str], title: str, body: str, *, kind: str = "info") -> SendResult:
-    """Send one message to every URL; failures are listed by URL scheme only (secrets)."""
+async def send(
+    urls: list[str],
+    title: str,
+    body: str,
+    *,
+    kind: str = "info",
+    allowed_networks: Sequence[IPNetwork] = (),
+) -> SendResult:
+    """Send one message to every URL; failures are listed by URL scheme only (secrets).
+
+    apprise opens its own connections, so each target's host is resolved and checked by the
+    address guard first: a private or loopback target is refused unless it lies in
+    ``allowed_networks`` (allowed_private_networks), like every other outbound request.
+    """
     import apprise
 
     result = SendResult()
@@ -41,6 +57,9 @@ async def send(urls: list[str], title: str, body: str, *, kind: str = "info") ->
     for url in urls:
         target = apprise.Apprise()
         ok = target.add(url)
+        if ok and not await _targets_allowed(target, allowed_networks):
+            result.failed.append(f"{_scheme(url)} (address not allowed)")
+            continue
         if ok:
             ok = bool(await target.async_notify(body=body, title=title, notify_type=notify_type))
         if ok:
@@ -48,6 +67,24 @@ async def send(urls: list[str], title: str, body: str, *, kind: str = "info") ->
         else:
             result.failed.append(_scheme(url))
     return result
+
+
+async def _targets_allowed(target: Any, allowed_networks: Sequence[IPNetwork]) -> bool:
+    for server in target:
+        host = getattr(server, "host", None)
+        if not isinstance(host, str) or not host:
+            continue
+        port = getattr(server, "port", None)
+        try:
+            await resolve_and_check(
+                host.strip("[]"), int(port) if isinstance(port, int) else 0, allowed_networks
+            )
+        except BlockedAddressError as exc:
+            log.warning("notification target refused", reason=str(exc))
+            return False
+        except OSError:
+            continue  # a name that does not resolve: apprise reports the failure itself
+    return True
 
 
 def describe(event: Event) -> str:
@@ -133,7 +170,14 @@ class Notifier(BusConsumer):
 
     async def _send(self, title: str, body: str, *, kind: str) -> None:
         try:
-            result = await send(list(self.ctx.settings.notification_urls), title, body, kind=kind)
+            settings = self.ctx.settings
+            result = await send(
+                list(settings.notification_urls),
+                title,
+                body,
+                kind=kind,
+                allowed_networks=settings.allowed_private_networks,
+            )
         except Exception as exc:  # a notifier must never take the server down
             log.warning("notification failed", error=str(exc))
             return

@@ -20,6 +20,7 @@ from showkeeper.library.retention import RetentionKeeper
 from showkeeper.metadata.hook import NfoWriter
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
+from showkeeper.shared_settings import SharedSettingsSync
 from showkeeper.sources.recovery import SourceLoadRecovery
 from showkeeper.web.arr.cache import for_database as answers_cache
 from showkeeper.web.ws import WsHub
@@ -28,22 +29,28 @@ from showkeeper.web.ws import WsHub
 def build_services(ctx: AppContext) -> list[Service]:
     """The server's services, in start order."""
     services: list[Service] = [*pg_event_bridge(ctx)]  # first: subscribed before any publish
+    # the API process publishes its config.json's shared settings for the workers
+    services.append(SharedSettingsSync(ctx, publish=True))
     services.append(SourceLoadRecovery(ctx))
     services.append(RenameRecovery(ctx))  # before anything reads the library's paths
     services.extend(_server_services(ctx))
-    services.extend(download_companions(ctx, bridge=False))  # before workers complete anything
+    services.extend(download_companions(ctx, bridge=False, sync=False))  # before workers finish
     if ctx.settings.download_workers_in_server:
         services.append(WorkerPool(ctx))
     return services
 
 
-def download_companions(ctx: AppContext, *, bridge: bool = True) -> list[Service]:
-    """What every process that downloads runs beside its workers (server, `worker`, `download`).
+def download_companions(
+    ctx: AppContext, *, bridge: bool = True, sync: bool = True
+) -> list[Service]:
+    """What every process that downloads runs beside its workers (server, `worker`, `download`):
+    the event bridge, the shared settings (before the workers claim anything), the NFO writer.
 
-    The server passes bridge=False: it already runs the event bridge first.
+    The server passes bridge=False and sync=False: it already runs both first.
     """
     return [
         *(pg_event_bridge(ctx) if bridge else []),
+        *([SharedSettingsSync(ctx)] if sync else []),
         NfoWriter(ctx),
         RetentionKeeper(ctx),
         DiskGuard(ctx),

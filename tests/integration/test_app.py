@@ -13,7 +13,7 @@ async def test_app_starts_and_stops_with_no_leaked_tasks(settings: Settings) -> 
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             resp = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert resp.status_code == 200
     body = resp.json()
@@ -33,7 +33,7 @@ async def test_health_is_unhealthy_when_library_is_missing(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             body = (await client.get("/health")).json()
     assert body["status"] == "unhealthy"
     assert "does not exist" in body["checks"]["library"]["message"]
@@ -62,7 +62,9 @@ async def test_request_id_is_on_every_log_line_of_a_request(settings: Settings) 
         app.include_router(router)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 assert settings.library_dir is not None
                 key = await complete_setup(client, settings.library_dir)  # every route needs auth
                 resp = await client.get("/_log", headers={"X-Api-Key": key})

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.downloads.servers import media_bytes
+
 HEAVY = ("sqlalchemy", "alembic", "uvicorn", "fastapi", "yt_dlp", "apprise", "guessit", "aiohttp")
 
 PROBE = """
@@ -65,7 +67,7 @@ def test_help_and_version_load_nothing_heavy(args: list[str], tmp_path: Path) ->
 def media_server(tmp_path: Path) -> Iterator[str]:
     root = tmp_path / "www"
     root.mkdir()
-    (root / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(4096))
+    (root / "clip.mp4").write_bytes(media_bytes(4096))  # real media: only that is filed
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -89,5 +91,5 @@ def test_fetch_loads_the_engine_but_not_the_server_or_the_database(
     args = ["fetch", f"{media_server}/clip.mp4", "-o", str(dest)]
     # the SSRF guard refuses loopback unless it is allowed
     result = loaded_by(args, HEAVY, tmp_path, SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8")
-    assert dest.read_bytes().startswith(b"\x00\x00\x00\x18ftyp")
+    assert dest.read_bytes() == (tmp_path / "www" / "clip.mp4").read_bytes()
     assert result["loaded"] == ["aiohttp"]  # the one HTTP stack; no database, no server

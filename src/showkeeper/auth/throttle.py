@@ -1,72 +1,73 @@
-"""Login throttling per client address and per account (sliding window, in memory)."""
+"""Login throttling per client address and per account, in the database.
+
+An attempt is reserved before its password is checked: one row per key (client and account)
+inserted in the same short write transaction that counts the recent rows, so parallel guesses
+beyond the limit are refused without a password check. The row stays as the failure record
+unless the login succeeds, which clears both keys. The state lives in the database, so every
+process (API processes on PostgreSQL) shares one count: SQLite serialises the transaction with
+BEGIN IMMEDIATE, PostgreSQL with a transaction-level advisory lock.
+"""
 
 from __future__ import annotations
 
 import math
-import time
-from collections import deque
-from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
 
 from showkeeper.auth.errors import TooManyAttemptsError
+from showkeeper.db.engine import Database
+from showkeeper.db.models import LoginAttempt
 
-_MAX_KEYS = 50_000
+# pg_advisory_xact_lock key serialising reservations across processes
+THROTTLE_LOCK_ID = 0x5348_4B54  # "SHKT"
 
 
-class LoginThrottle:
-    """Counts failed logins per key within `window_s`; a key at its limit must wait.
+@dataclass(frozen=True, slots=True)
+class ThrottleLimits:
+    max_per_client: int
+    max_per_account: int
+    window_s: float
 
-    Both the client address and the account are checked, so neither one address
-    trying many accounts nor many addresses trying one account get far.
+
+def _keys(client: str, account: str) -> tuple[str, str]:
+    return f"c:{client}"[:200], f"a:{account}"[:200]
+
+
+async def reserve(
+    db: Database, client: str, account: str, *, limits: ThrottleLimits, now: datetime
+) -> None:
+    """Count this attempt against both keys, or refuse it.
+
+    Raises:
+        TooManyAttemptsError: either key has `limit` attempts within the window (nothing is
+            reserved then); `retry_after` says how long until the oldest of them expires.
     """
-
-    def __init__(
-        self,
-        *,
-        max_per_client: int,
-        max_per_account: int,
-        window_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_per_client = max_per_client
-        self.max_per_account = max_per_account
-        self.window_s = window_s
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
-
-    def _wait(self, key: str, limit: int, now: float) -> float:
-        times = self._recent(key, now)
-        if len(times) < limit:
-            return 0.0
-        return times[-limit] + self.window_s - now
-
-    def check(self, client: str, account: str) -> None:
-        """Raise TooManyAttemptsError (with seconds to wait) when either limit is reached."""
-        now = self._clock()
-        wait = max(
-            self._wait(f"c:{client}", self.max_per_client, now),
-            self._wait(f"a:{account}", self.max_per_account, now),
-        )
-        if wait > 0:
+    window = timedelta(seconds=limits.window_s)
+    keys = _keys(client, account)
+    async with db.write() as s:
+        if not db.is_sqlite:
+            await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": THROTTLE_LOCK_ID})
+        await s.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - window))
+        wait: float | None = None
+        for key, limit in zip(keys, (limits.max_per_client, limits.max_per_account), strict=True):
+            recent = (
+                await s.scalars(
+                    select(LoginAttempt.at)
+                    .where(LoginAttempt.key == key)
+                    .order_by(LoginAttempt.at.desc())
+                    .limit(limit)
+                )
+            ).all()
+            if len(recent) >= limit:
+                wait = max(wait or 0.0, (recent[-1] + window - now).total_seconds())
+        if wait is not None:
             raise TooManyAttemptsError(max(1, math.ceil(wait)))
+        s.add_all([LoginAttempt(key=key, at=now) for key in keys])
 
-    def failure(self, client: str, account: str) -> None:
-        now = self._clock()
-        if len(self._failures) > _MAX_KEYS:
-            for key in list(self._failures):
-                self._recent(key, now)
-        for key in (f"c:{client}", f"a:{account}"):
-            self._failures.setdefault(key, deque()).append(now)
 
-    def success(self, client: str, account: str) -> None:
-        self._failures.pop(f"c:{client}", None)
-        self._failures.pop(f"a:{account}", None)
+async def release(db: Database, client: str, account: str) -> None:
+    """A successful login: this client's and this account's attempts are forgotten."""
+    async with db.write() as s:
+        await s.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(_keys(client, account))))

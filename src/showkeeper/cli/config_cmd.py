@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,14 +12,6 @@ from showkeeper.cli.base import console, fail, handle_errors, settings_from
 if TYPE_CHECKING:
     from showkeeper.config import Settings
     from showkeeper.config_store import ConfigStore
-
-
-def _parse_value(raw: str) -> Any:
-    """JSON when it parses (numbers, booleans, lists), else the plain string."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
 
 
 def _store(settings: Settings) -> ConfigStore:
@@ -56,14 +48,13 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def set_(ctx: typer.Context, key: str, value: str) -> None:
         """Set KEY to VALUE in config.json (validated; the old file is backed up)."""
-        from showkeeper.config import Settings
+        from showkeeper.config import Settings, SettingsError, parse_text_value
 
-        if key not in Settings.model_fields:
-            raise fail(f"unknown setting {key!r}; see `showkeeper config show`", 2)
-        if key == "data_dir":
-            raise fail("data_dir cannot live in config.json; set SHOWKEEPER_DATA_DIR instead")
         store = _store(settings_from(ctx))
-        backup = store.set(key, _parse_value(value))
+        try:  # validated as every writer is, with the same message
+            backup = store.set(key, parse_text_value(key, value))
+        except SettingsError as exc:  # an unknown name is a usage error (exit 2)
+            raise fail(str(exc), 1 if key in Settings.model_fields else 2) from None
         note = f" (backup {backup.name})" if backup else ""
         console.print(f"{key} saved to {store.path}{note}")
 

@@ -1,4 +1,4 @@
-"""`showkeeper queue ls|add|rm|retry|clear|pause|resume|start|stop`, `showkeeper download`
+"""`showkeeper queue ls|add|rm|retry|clear|host|pause|resume|start|stop`, `showkeeper download`
 and `showkeeper worker`."""
 
 from __future__ import annotations
@@ -178,6 +178,38 @@ def register(app: typer.Typer) -> None:
 
         removed = _run(ctx, service.clear_completed)
         console.print(f"removed {removed} finished item(s)")
+
+    @group.command("host")
+    @handle_errors
+    def host(
+        ctx: typer.Context,
+        name: Annotated[str | None, typer.Argument(help="A source host; none lists them.")] = None,
+        concurrency: Annotated[
+            int | None, typer.Option(min=1, max=32, help="Downloads at once from it.")
+        ] = None,
+        delay: Annotated[
+            float | None, typer.Option(min=0, max=3600, help="Seconds between its downloads.")
+        ] = None,
+        remove: Annotated[bool, typer.Option("--rm", help="Back to the global limits.")] = False,
+    ) -> None:
+        """A source host's own download limits (every worker process honours them)."""
+        from showkeeper.downloads import host_limits
+
+        if name is None:
+            for view in _run(ctx, lambda c: host_limits.list_limits(c.db)):
+                console.print(
+                    f"{view.host}\tconcurrency={view.concurrency}\tdelay_s={view.delay_s}"
+                )
+            return
+        if remove:
+            _run(ctx, lambda c: host_limits.remove_limit(c.db, name))
+            console.print(f"{name}: global limits")
+            return
+        view = _run(
+            ctx,
+            lambda c: host_limits.set_limit(c.db, name, concurrency=concurrency, delay_s=delay),
+        )
+        console.print(f"{view.host}: concurrency={view.concurrency} delay_s={view.delay_s}")
 
     _state_command(group, "pause", "Start no new downloads; running ones finish.")
     _state_command(group, "resume", "Run the queue again.")

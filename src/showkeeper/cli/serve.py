@@ -77,6 +77,10 @@ def serve_forever(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # X-Forwarded-* are believed only from trusted_proxies, in web/security.py; uvicorn's
+        # own handling would trust 127.0.0.1 and rewrite the client address and scheme
+        proxy_headers=False,
+        server_header=False,
         ws="websockets-sansio",
         # live events are small and go to many clients: compressing each one per
         # connection costs more CPU (and latency) than the bytes it saves

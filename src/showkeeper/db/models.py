@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -230,6 +231,39 @@ class DownloadHost(Base):
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_activity_at: Mapped[datetime] = mapped_column()
+
+
+class LoginAttempt(Base):
+    """A login attempt, reserved before its password is checked (auth/throttle.py): it counts
+    as a failure unless the login succeeds. Shared by every process through the database."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column()
+
+
+class DownloadHostLimit(Base):
+    """A source host's own download limits (API: /api/download-hosts), read by every claim
+    in every process; a NULL keeps the global setting."""
+
+    __tablename__ = "download_host_limits"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    delay_s: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DownloadWorker(Base):
+    """A worker pool that holds its liveness lock (PostgreSQL, downloads/liveness.py): only
+    owners listed here are checked, and requeued when their lock is gone."""
+
+    __tablename__ = "download_workers"
+
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
 
 
 class AuthSession(Base):

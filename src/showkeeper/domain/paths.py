@@ -22,8 +22,11 @@ from pathlib import PurePosixPath
 
 __all__ = [
     "ALLOWED_EXTENSIONS",
+    "COMPANION_SUFFIX_BYTES",
     "DEFAULT_EPISODE_TEMPLATE",
     "MAX_FILE_NAME_BYTES",
+    "MAX_STEM_BYTES",
+    "NAME_MAX_BYTES",
     "SEASON_FOLDER_FIELDS",
     "SERIES_FOLDER_FIELDS",
     "TEMPLATE_FIELDS",
@@ -51,6 +54,17 @@ DEFAULT_EPISODE_TEMPLATE = "{series} - S{season:02d}E{episode:02d} - {title}"
 
 MAX_FILE_NAME_BYTES = 240
 """Upper bound for a whole episode file name, extension included, in UTF-8 bytes."""
+
+NAME_MAX_BYTES = 255
+"""The file system's limit for one name (ext4, XFS, btrfs, ZFS: 255 bytes)."""
+
+COMPANION_SUFFIX_BYTES = 24
+"""The most any companion file adds to an episode file's stem: the atomic write of its
+artwork, ``.<stem>-thumb.jpg.XXXXXXXX.tmp``; ``<stem>.webm.part.state.tmp`` adds 20 and the
+NFO's ``.<stem>.nfo.XXXXXXXX.tmp`` 18. An episode's stem is cut so that all of them fit."""
+
+MAX_STEM_BYTES = NAME_MAX_BYTES - COMPANION_SUFFIX_BYTES
+"""Upper bound for an episode file's stem, in UTF-8 bytes, whatever its extension."""
 
 MAX_COMPONENT_BYTES = 255
 """Largest ``max_bytes`` accepted by :func:`safe_component` (the usual file system limit)."""
@@ -549,7 +563,8 @@ def episode_file_name(naming: EpisodeNaming, template: str = DEFAULT_EPISODE_TEM
         "source_id": _truncate(_clean(naming.source_id or ""), 80) if "source_id" in used else None,
         "title": title,
     }
-    budget = MAX_FILE_NAME_BYTES - len(naming.ext) - 1
+    # the stem leaves room for the longest extension plus every companion file's suffix
+    budget = min(MAX_FILE_NAME_BYTES - len(naming.ext) - 1, MAX_STEM_BYTES)
 
     def render(title_text: str) -> str:
         values["title"] = title_text

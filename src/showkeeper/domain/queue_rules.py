@@ -114,6 +114,14 @@ class HostBudget:
     """Slots for a host not in ``open_slots`` (None: unlimited)."""
 
 
+@dataclass(frozen=True, slots=True)
+class HostLimit:
+    """A host's own limits; None keeps the global setting."""
+
+    concurrency: int | None = None
+    delay_s: float | None = None
+
+
 def host_budget(
     active: Mapping[str, int],
     last_activity: Mapping[str, datetime],
@@ -121,30 +129,36 @@ def host_budget(
     now: datetime,
     limit: int | None,
     delay_s: float,
+    overrides: Mapping[str, HostLimit] | None = None,
 ) -> HostBudget:
     """Slots per host for one claim: limit minus active, and at most one while a delay applies.
 
     A host that starts a download enters its delay, so with a delay only one item per host
-    can start in one claim.
+    can start in one claim. ``overrides`` give some hosts their own limit and delay.
     """
-    per_claim = 1 if delay_s > 0 else limit
+    overrides = overrides or {}
+    per_claim_default = 1 if delay_s > 0 else limit
     slots: dict[str, int] = {}
-    for host in set(active) | set(last_activity):
+    for host in set(active) | set(last_activity) | set(overrides):
+        own = overrides.get(host, HostLimit())
+        host_limit = limit if own.concurrency is None else own.concurrency
+        host_delay = delay_s if own.delay_s is None else own.delay_s
+        per_claim = 1 if host_delay > 0 else host_limit
         if not host_open(
             active=active.get(host, 0),
             last_activity=last_activity.get(host),
             now=now,
-            limit=limit,
-            delay_s=delay_s,
+            limit=host_limit,
+            delay_s=host_delay,
         ):
             slots[host] = 0
             continue
-        left = None if limit is None else limit - active.get(host, 0)
+        left = None if host_limit is None else host_limit - active.get(host, 0)
         if per_claim is not None:
             left = per_claim if left is None else min(left, per_claim)
         if left is not None:
             slots[host] = left
-    return HostBudget(open_slots=slots, default=per_claim)
+    return HostBudget(open_slots=slots, default=per_claim_default)
 
 
 def pick_claims(

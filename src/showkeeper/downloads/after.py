@@ -53,7 +53,7 @@ async def after_download(ctx: AppContext, job: Job, result: TransferResult, *, o
         file_path=file_path,
         size=result.size,
         candidate_url=result.candidate.url,
-        track_hosts=ctx.settings.download_per_host_delay_s > 0,
+        track_hosts=job.claim.host_delay_s > 0,
     )
     if not recorded:
         return False

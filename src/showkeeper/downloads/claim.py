@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
 from showkeeper.domain.queue_rules import HostBudget, closed_hosts, host_budget, pick_claims
+from showkeeper.downloads.host_limits import read_overrides
+from showkeeper.downloads.liveness import requeue_dead_workers
 from showkeeper.downloads.tables import (
     HOSTS,
     QUEUE,
@@ -41,6 +43,8 @@ class Claim:
     source_host: str | None
     downloaded_bytes: int
     lease_expires_at: datetime
+    host_delay_s: float = 0.0
+    """The politeness delay of its host (global or the host's own): finishing records it."""
 
 
 def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -60,9 +64,17 @@ def _expired(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
 # ``b_ids`` expands to one parameter per id: a claim holds at most ``limit`` ids, in chunks of
 # 2,000, well inside both backends' parameter limits.
 _NOW = bindparam("b_now", type_=QUEUE.c.updated_at.type)
-_PROBE = select(
+# On PostgreSQL any held item may belong to a worker that died (liveness.py), not only one
+# whose lease expired.
+_HELD_SQLITE = _expired(_NOW)
+_HELD_PG = QUEUE.c.status == "downloading"
+_PROBE_SQLITE = select(
     exists(select(QUEUE.c.id).where(_due(_NOW))),
-    exists(select(QUEUE.c.id).where(_expired(_NOW))),
+    exists(select(QUEUE.c.id).where(_HELD_SQLITE)),
+)
+_PROBE_PG = select(
+    exists(select(QUEUE.c.id).where(_due(_NOW))),
+    exists(select(QUEUE.c.id).where(_HELD_PG)),
 )
 _ACTIVE_PER_HOST = (
     select(QUEUE.c.source_host, func.count())
@@ -127,28 +139,44 @@ async def claim_batch(
         id_in(QUEUE.c.id, item_ids, postgres=not db.is_sqlite) if item_ids is not None else None
     )
     # A read first: an idle worker polling the queue never takes the write lock.
-    probe = _PROBE
+    probe = _PROBE_SQLITE if db.is_sqlite else _PROBE_PG
     if only is not None:
         probe = select(
             exists(select(QUEUE.c.id).where(_due(_NOW), only)),
-            exists(select(QUEUE.c.id).where(_expired(_NOW))),
+            exists(select(QUEUE.c.id).where(_HELD_SQLITE if db.is_sqlite else _HELD_PG)),
         )
     async with db.session() as s:
-        any_due, any_expired = (await s.execute(probe, {"b_now": now})).one()
-    if not any_due and not any_expired:
+        any_due, any_held = (await s.execute(probe, {"b_now": now})).one()
+    if not any_due and not any_held:
         return []
+    any_expired = any_held
     async with db.write() as s:
         await lock_claims(s)
+        await requeue_dead_workers(s)
         if any_expired:
             await _reclaim(s, now)
+        overrides = await read_overrides(s)  # per-host limits, shared by every process
+
+        def delay_of(host: str | None) -> float:
+            own = overrides[host].delay_s if host in overrides else None
+            return per_host_delay_s if own is None else own
+
+        delays = per_host_delay_s > 0 or any(delay_of(h) > 0 for h in overrides)
         active: dict[str, int] = {}
-        if per_host_limit is not None:
+        if per_host_limit is not None or overrides:
             active = {host: n for host, n in await s.execute(_ACTIVE_PER_HOST)}
         last: dict[str, datetime] = {}
-        if per_host_delay_s > 0:
+        if delays:
             hosts = await s.execute(select(HOSTS.c.host, HOSTS.c.last_activity_at))
             last = {host: at for host, at in hosts}
-        budget = host_budget(active, last, now=now, limit=per_host_limit, delay_s=per_host_delay_s)
+        budget = host_budget(
+            active,
+            last,
+            now=now,
+            limit=per_host_limit,
+            delay_s=per_host_delay_s,
+            overrides=overrides,
+        )
         picked = await _pick(s, now=now, only=only, budget=budget, limit=limit)
         if not picked:
             return []
@@ -166,11 +194,12 @@ async def claim_batch(
                     source_host=row.source_host,
                     downloaded_bytes=row.downloaded_bytes,
                     lease_expires_at=expires,
+                    host_delay_s=delay_of(row.source_host),
                 )
                 for row in result
             )
-        if per_host_delay_s > 0:
-            await touch_hosts(s, (c.source_host for c in claims), now)
+        if delays:
+            await touch_hosts(s, (c.source_host for c in claims if c.host_delay_s > 0), now)
     order = {item_id: i for i, item_id in enumerate(picked)}
     claims.sort(key=lambda c: order[c.id])
     return claims

@@ -132,6 +132,10 @@ async def _stream_once(job: DirectJob, fd: int, offset: int) -> int:
             if resp.status == 206:
                 parsed = content_range(resp.headers.get("Content-Range"))
                 expected = parsed[2] if parsed else None
+            if expected is None:
+                # A body delimited by the connection closing: the probe's length is the
+                # only way to tell a complete one from one cut short.
+                expected = job.probe.length
         else:
             raise status_error(resp.status, str(resp.url))
         meter.set_total(expected)

@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 from showkeeper.config import Settings
 from showkeeper.domain.candidates import Candidate
-from showkeeper.domain.sniff import HEAD_BYTES, is_plausible_media
 from showkeeper.downloads import files
 from showkeeper.downloads.direct import DirectJob, download_direct
 from showkeeper.downloads.hls import HlsJob, download_hls
@@ -43,6 +42,7 @@ from showkeeper.downloads.transfer import (
     TransferProgress,
     TransferResult,
 )
+from showkeeper.downloads.verify import NotMediaError, identify_media
 from showkeeper.downloads.ytdlp_download import YtdlpJob, download_ytdlp
 from showkeeper.ffmpeg import find_ffmpeg
 from showkeeper.logging import get_logger
@@ -203,20 +203,26 @@ async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult
         if not _keeps_partial(exc):
             files.remove_paths(part, state)
         raise
-    _refuse_non_media(part, state, found.url)
+    try:
+        media = await identify_media(part, source=found.url)
+    except NotMediaError:
+        files.remove_paths(part, state)
+        raise
+    # the extension is the content's, whatever the server called it
+    final = files.sibling(dest, f"{dest.stem}.{media.ext}")
     files.commit(part, final)
-    files.remove_partials(dest)
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, size, attempt.candidate, "direct", None)
 
 
-def _refuse_non_media(part: Path, state: Path, url: str) -> None:
-    """A server may call a launcher or an error page video/mp4: never file text as media."""
-    with part.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    if not is_plausible_media(head):
-        files.remove_paths(part, state)
-        raise TransferError(f"{url} is not a media file (its content is text or empty)")
+def _tidy_after_commit(dest: Path) -> None:
+    """Remove what the transfer left beside the committed file. The file is in place, so a
+    failure here is logged and never fails the download."""
+    try:
+        files.remove_partials(dest)
+    except OSError as exc:
+        _log.warning("could not remove temporary download files", dest=str(dest), error=str(exc))
 
 
 def _ffmpeg() -> str:
@@ -250,8 +256,14 @@ async def _fetch_hls(attempt: _Attempt, found: ProbeResult) -> TransferResult:
         if not _keeps_partial(exc):
             files.remove_paths(parts)
         raise
+    try:
+        media = await identify_media(output.path, source=found.url)
+    except NotMediaError:
+        files.remove_paths(parts)
+        raise
+    final = files.sibling(dest, f"{dest.stem}.{media.ext}")
     files.commit(output.path, final)
-    files.remove_partials(dest)
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, output.size, attempt.candidate, "hls", output.duration_s)
 
@@ -269,15 +281,20 @@ async def _fetch_ytdlp(attempt: _Attempt) -> TransferResult:
         ffmpeg=find_ffmpeg().path,
         meter=meter,
         cancel=attempt.cancel,
+        allowed_networks=attempt.client.allowed_networks,
     )
     try:
         output = await download_ytdlp(job)
-        final = files.sibling(dest, files.with_extension(dest, output.ext))
+        media = await identify_media(output.path, source=attempt.candidate.url)
+        final = files.sibling(dest, f"{dest.stem}.{media.ext}")
         with files.disk_errors(final, work):
             await asyncio.to_thread(files.fsync_path, output.path)
             files.commit(output.path, final)
     finally:
-        files.remove_paths(work)
-    files.remove_partials(dest)
+        try:
+            files.remove_paths(work)
+        except OSError as exc:  # after the commit the download stands; before it, its error
+            _log.warning("could not remove yt-dlp's work folder", path=str(work), error=str(exc))
+    _tidy_after_commit(dest)
     meter.finish()
     return TransferResult(final, output.size, attempt.candidate, "ytdlp", output.duration_s)

@@ -27,6 +27,7 @@ from showkeeper.downloads import claim, control, finish, queue
 from showkeeper.downloads.after import after_download
 from showkeeper.downloads.diskguard import check_space
 from showkeeper.downloads.job import Job, make_owner
+from showkeeper.downloads.liveness import NO_LIBRARY, WorkerLiveness, set_waiting
 from showkeeper.downloads.plan import PlanError, plan_for
 from showkeeper.logging import get_logger
 from showkeeper.net import HttpClient
@@ -73,6 +74,9 @@ class WorkerPool:
         self._wake = asyncio.Event()
         self._closing = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._liveness = WorkerLiveness(ctx.db, self.owner)
+        self.waiting: str | None = None
+        """Why this pool claims nothing right now (None: it is working)."""
 
     # -- service ---------------------------------------------------------------------------
 
@@ -83,6 +87,7 @@ class WorkerPool:
             per_host_limit=max(8, 2 * settings.download_connections),
         )
         self._client = await client.__aenter__()
+        await self._liveness.hold()  # before the first claim: others see this pool alive
         subscription = self.ctx.bus.subscribe(types={"queue_status"}, maxsize=10_000)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="download-workers:claim"),
@@ -113,6 +118,9 @@ class WorkerPool:
         if self._client is not None:
             await self._client.close()
             self._client = None
+        await self._liveness.release()
+        if self.waiting is not None:
+            await set_waiting(self.ctx.db, self.owner, None)
         log.info("download workers stopped", owner=self.owner)
 
     def progress_of(self, item_id: int) -> TransferProgress | None:
@@ -155,6 +163,8 @@ class WorkerPool:
         if free <= 0:
             return
         settings = self.ctx.settings
+        if not await self._library_ready(settings.library_dir is not None):
+            return  # nothing is claimed, so no item fails for want of a folder
         claims = await claim.claim_batch(
             self.ctx.db,
             owner=self.owner,
@@ -170,6 +180,20 @@ class WorkerPool:
             job.task = asyncio.create_task(self._run(job), name=f"download:{claimed.id}")
         if claims and settings.download_per_host_delay_s > 0:
             self._wake_later(settings.download_per_host_delay_s)
+
+    async def _library_ready(self, ready: bool) -> bool:
+        """Without a library folder the pool waits (shared settings bring one within seconds)
+        and says so: in its log once, and in the database for the API's /health."""
+        if ready == (self.waiting is None):
+            return ready
+        if ready:
+            log.info("library folder set; downloading again", owner=self.owner)
+            self.waiting = None
+        else:
+            self.waiting = NO_LIBRARY
+            log.warning(NO_LIBRARY, owner=self.owner)
+        await set_waiting(self.ctx.db, self.owner, self.waiting)
+        return ready
 
     def _wake_later(self, delay_s: float) -> None:
         asyncio.get_running_loop().call_later(delay_s + 0.01, self._wake.set)
@@ -317,7 +341,7 @@ class WorkerPool:
             self.ctx.db,
             [job.claim.id],
             owner=self.owner,
-            track_hosts=self.ctx.settings.download_per_host_delay_s > 0,
+            track_hosts=job.claim.host_delay_s > 0,
         )
         if released:
             self._status("released", job, reason=reason)
@@ -340,7 +364,7 @@ class WorkerPool:
             permanent=permanent,
             retry_base_s=settings.download_retry_base_s,
             retry_cap_s=settings.download_retry_max_s,
-            track_hosts=settings.download_per_host_delay_s > 0,
+            track_hosts=job.claim.host_delay_s > 0,
         )
         if result.outcome == "failed":
             log.warning("download failed", item_id=job.claim.id, error=error)

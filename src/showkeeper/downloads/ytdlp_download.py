@@ -19,6 +19,8 @@ from showkeeper.domain.paths import UnsafePathError, ensure_inside, safe_extensi
 from showkeeper.downloads import files
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.transfer import TransferCancelled, TransferError
+from showkeeper.net.guard import IPNetwork
+from showkeeper.net.socks_guard import GuardedSocksProxy
 
 __all__ = ["YtdlpJob", "YtdlpOutput", "download_ytdlp"]
 
@@ -38,6 +40,8 @@ class YtdlpJob:
     ffmpeg: str | None
     meter: ProgressMeter
     cancel: asyncio.Event | None
+    allowed_networks: tuple[IPNetwork, ...] = ()
+    """Private networks yt-dlp may reach (the guard's, through net/socks_guard.py)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ class _Logger:
         _log.info("yt-dlp: %s", msg)
 
 
-def _options(job: YtdlpJob, hook: Any) -> dict[str, Any]:
+def _options(job: YtdlpJob, hook: Any, proxy: str) -> dict[str, Any]:
     height = job.max_height
     options: dict[str, Any] = {
         "outtmpl": {"default": str(job.work_dir / f"{_OUTPUT_STEM}.%(ext)s")},
@@ -85,6 +89,11 @@ def _options(job: YtdlpJob, hook: Any) -> dict[str, Any]:
         "cachedir": False,
         "updatetime": False,
         "color": "never",
+        # every connection through the guarded proxy, fragments and redirects included;
+        # HLS by yt-dlp's own downloader (ffmpeg would open its own connections)
+        "proxy": proxy,
+        "hls_prefer_native": True,
+        "external_downloader": {},
     }
     if job.ffmpeg is not None:
         options["ffmpeg_location"] = job.ffmpeg
@@ -105,7 +114,9 @@ def _find_output(work_dir: Path, info: dict[str, Any] | None) -> Path:
     raise TransferError("yt-dlp reported success but wrote no file")
 
 
-def _run(job: YtdlpJob, stop: threading.Event, report: Any) -> tuple[Path, dict[str, Any] | None]:
+def _run(
+    job: YtdlpJob, stop: threading.Event, report: Any, proxy: str
+) -> tuple[Path, dict[str, Any] | None]:
     import yt_dlp
     from yt_dlp.utils import DownloadCancelled
 
@@ -116,7 +127,7 @@ def _run(job: YtdlpJob, stop: threading.Event, report: Any) -> tuple[Path, dict[
             total = status.get("total_bytes") or status.get("total_bytes_estimate")
             report(int(status.get("downloaded_bytes") or 0), int(total) if total else None)
 
-    with yt_dlp.YoutubeDL(_options(job, hook)) as ydl:
+    with yt_dlp.YoutubeDL(_options(job, hook, proxy)) as ydl:
         info = ydl.extract_info(job.url, download=True)
     return _find_output(job.work_dir, info), info
 
@@ -145,18 +156,21 @@ async def download_ytdlp(job: YtdlpJob) -> YtdlpOutput:
             stop.set()
 
     watcher = asyncio.create_task(watch_cancel())
-    try:
-        path, info = await asyncio.to_thread(_run, job, stop, report)
-    except TransferError:
-        raise
-    except Exception as exc:
-        if stop.is_set():
-            raise TransferCancelled("download cancelled") from exc
-        message = str(exc).removeprefix("ERROR: ").strip().splitlines()
-        raise TransferError(f"yt-dlp: {message[0] if message else type(exc).__name__}") from exc
-    finally:
-        stop.set()  # also stops the thread at its next hook if this task was cancelled
-        watcher.cancel()
+    async with GuardedSocksProxy(job.allowed_networks) as proxy:
+        try:
+            path, info = await asyncio.to_thread(_run, job, stop, report, proxy.url)
+        except TransferError:
+            raise
+        except Exception as exc:
+            if stop.is_set():
+                raise TransferCancelled("download cancelled") from exc
+            if proxy.blocked:
+                raise TransferError(f"yt-dlp: {proxy.blocked[0]}") from exc
+            message = str(exc).removeprefix("ERROR: ").strip().splitlines()
+            raise TransferError(f"yt-dlp: {message[0] if message else type(exc).__name__}") from exc
+        finally:
+            stop.set()  # also stops the thread at its next hook if this task was cancelled
+            watcher.cancel()
     try:
         if ensure_inside(job.work_dir, path.name) != Path(os.path.realpath(path)):
             raise UnsafePathError(f"{path} is not inside {job.work_dir}")

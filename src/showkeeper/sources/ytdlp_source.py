@@ -17,6 +17,7 @@ from typing import Any
 from showkeeper.domain.candidates import Candidate
 from showkeeper.logging import get_logger
 from showkeeper.net import OutboundError, check_url, resolve_and_check
+from showkeeper.net.socks_guard import GuardedSocksProxy
 from showkeeper.sources.base import (
     RemoteEpisode,
     SeriesInfo,
@@ -111,7 +112,7 @@ class YtDlpSource(Source):
         # Any other web page may still hold videos yt-dlp's generic extractor can find.
         return 10 if "html" in content_type.lower() or b"<html" in body[:2048].lower() else 0
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, proxy: str) -> dict[str, Any]:
         return {
             "extract_flat": "in_playlist",
             "quiet": True,
@@ -121,7 +122,8 @@ class YtDlpSource(Source):
             "socket_timeout": self.env.settings.source_timeout_s,
             "logger": _Logger(),
             "cachedir": False,
-            "proxy": "",  # a proxy from the environment would bypass the guard
+            # every connection (redirects too) through the guard, never the environment's proxy
+            "proxy": proxy,
             "retries": 1,
             "extractor_retries": 1,
         }
@@ -141,24 +143,27 @@ class YtDlpSource(Source):
         except OSError as exc:
             raise SourceFetchError(f"could not resolve the host of {url} ({exc})") from None
 
-    def _extract_sync(self, url: str) -> dict[str, Any]:
+    def _extract_sync(self, url: str, proxy: str) -> dict[str, Any]:
         import yt_dlp
 
-        with yt_dlp.YoutubeDL(self._options()) as ydl:
+        with yt_dlp.YoutubeDL(self._options(proxy)) as ydl:
             info = ydl.extract_info(url, download=False)
             return dict(ydl.sanitize_info(info) or {})
 
     async def _extract(self, url: str) -> dict[str, Any]:
         await self._guard(url)
         deadline = self.env.settings.source_timeout_s * DEADLINE_FACTOR
+        guard = GuardedSocksProxy(self.env.client.allowed_networks)
         try:
-            async with asyncio.timeout(deadline):
-                return await asyncio.to_thread(self._extract_sync, url)
+            async with guard, asyncio.timeout(deadline):
+                return await asyncio.to_thread(self._extract_sync, url, guard.url)
         except TimeoutError:
             raise SourceFetchError(
                 f"yt-dlp took longer than {deadline:g}s to read {url}; try again later"
             ) from None
         except Exception as exc:  # yt-dlp raises DownloadError/ExtractorError and friends
+            if guard.blocked:
+                raise SourceFetchError(guard.blocked[0]) from None
             message = _clean_error(exc)
             if "Unsupported URL" in message:
                 raise SourceError(

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
@@ -16,14 +15,18 @@ from starlette.routing import BaseRoute
 from showkeeper import __version__
 from showkeeper.config import Settings, load_settings
 from showkeeper.context import open_context
-from showkeeper.errors import ShowkeeperError
 from showkeeper.logging import get_logger
 from showkeeper.services import build_services
 from showkeeper.web.api import routers
 from showkeeper.web.arr import routers as arr_routers
 from showkeeper.web.auth import AuthMiddleware, utcnow
+from showkeeper.web.errors import install_error_handlers
 from showkeeper.web.middleware import RequestIdMiddleware
-from showkeeper.web.security import SecurityHeadersMiddleware
+from showkeeper.web.security import (
+    HostGuardMiddleware,
+    InputGuardMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 log = get_logger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,15 +60,14 @@ def create_app(settings: Settings | None = None, *, with_services: bool = True) 
         openapi_url="/openapi.json",
     )
     app.state.clock = utcnow
-    # Outermost last: request id, then security headers, then authentication.
+    # Outermost last: request id, security headers, Host check, input check, then auth.
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(InputGuardMiddleware)
+    app.add_middleware(HostGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
-    @app.exception_handler(ShowkeeperError)
-    async def _user_error(request: Request, exc: ShowkeeperError) -> JSONResponse:
-        headers = getattr(exc, "headers", None)
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
+    install_error_handlers(app)
 
     for router in routers():
         app.include_router(router)

@@ -21,21 +21,22 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from showkeeper.auth import throttle
 from showkeeper.auth.crypto import digest, same
 from showkeeper.auth.errors import AuthError
 from showkeeper.auth.principal import Credentials, Principal, authenticate
-from showkeeper.auth.throttle import LoginThrottle
 from showkeeper.auth.users import user_count
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
 from showkeeper.web.security import (
     UNSAFE_METHODS,
+    allowed_hosts,
     cookies,
     cross_site_reason,
-    expected_origin,
     header,
     is_browser_request,
     is_https,
+    origin_ok,
 )
 
 SESSION_COOKIE = "showkeeper_session"
@@ -147,7 +148,8 @@ class AuthMiddleware:
         path = str(scope.get("path", ""))
         method = str(scope.get("method", "GET")) if scope["type"] == "http" else "GET"
         trusted = ctx.settings.trusted_proxies
-        if method in UNSAFE_METHODS and (reason := cross_site_reason(scope, trusted)):
+        allowed = allowed_hosts(ctx.settings)
+        if method in UNSAFE_METHODS and (reason := cross_site_reason(scope, trusted, allowed)):
             await _deny(scope, receive, send, 403, reason)
             return
         if method in ("GET", "HEAD") and (path in ALWAYS_PUBLIC or path.startswith("/static/")):
@@ -176,7 +178,7 @@ class AuthMiddleware:
         if principal.method == "session":
             if scope["type"] == "websocket":
                 origin = header(scope, b"origin")
-                if origin is None or origin.rstrip("/").lower() != expected_origin(scope, trusted):
+                if origin is None or not origin_ok(scope, origin, trusted, allowed):
                     await _deny(scope, receive, send, 403, "WebSocket origin refused")
                     return
             elif method in UNSAFE_METHODS:
@@ -284,22 +286,29 @@ def get_clock(conn: HTTPConnection) -> Clock:
     return clock
 
 
-def get_throttle(conn: HTTPConnection) -> LoginThrottle:
-    """The app's login throttle, following the current settings."""
-    settings: Settings = conn.app.state.ctx.settings
-    throttle: LoginThrottle | None = getattr(conn.app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = LoginThrottle(max_per_client=1, max_per_account=1, window_s=1)
-        conn.app.state.login_throttle = throttle
-    throttle.max_per_client = settings.login_max_failures
-    throttle.max_per_account = settings.login_account_max_failures
-    throttle.window_s = settings.login_lockout_s
-    return throttle
+class LoginThrottle:
+    """The login throttle of this app: auth/throttle.py with the current settings and clock."""
+
+    def __init__(self, conn: HTTPConnection) -> None:
+        ctx: AppContext = conn.app.state.ctx
+        self._ctx = ctx
+        self._clock: Clock = conn.app.state.clock
+
+    async def reserve(self, client: str, account: str) -> None:
+        """Raises TooManyAttemptsError; else the attempt counts as failed until released."""
+        s = self._ctx.settings
+        limits = throttle.ThrottleLimits(
+            s.login_max_failures, s.login_account_max_failures, s.login_lockout_s
+        )
+        await throttle.reserve(self._ctx.db, client, account, limits=limits, now=self._clock())
+
+    async def release(self, client: str, account: str) -> None:
+        await throttle.release(self._ctx.db, client, account)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
-ThrottleDep = Annotated[LoginThrottle, Depends(get_throttle)]
+ThrottleDep = Annotated[LoginThrottle, Depends(LoginThrottle)]
 
 
 # --- cookies ----------------------------------------------------------------------------

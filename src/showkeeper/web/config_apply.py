@@ -11,16 +11,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from showkeeper.config import Settings, SettingsError, env_name, public_view, validate_values
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from showkeeper.config import (
+    NOT_STORABLE,
+    Settings,
+    SettingsError,
+    check_library_dir,
+    env_name,
+    public_view,
+    validate_values,
+)
 from showkeeper.config_store import ConfigStore
 from showkeeper.context import AppContext, ensure_writable_dir
 from showkeeper.errors import StartupError
+from showkeeper.shared_settings import store_shared
 
 MASK = "********"
 SECRET_FIELDS = frozenset({"tmdb_api_key", "notification_urls"})
 # read once at start: a change is stored and takes effect at the next start
 RESTART_REQUIRED = frozenset({"host", "port", "database_url", "log_level", "log_format"})
-NOT_STORABLE = frozenset({"data_dir"})
 _lock = threading.Lock()
 
 
@@ -72,11 +82,7 @@ def prepare_library_dir(raw: str | Path) -> Path:
     Raises:
         SettingsError: relative path, or the folder cannot be created or written.
     """
-    path = Path(os.path.expanduser(str(raw)))
-    if not path.is_absolute():
-        raise SettingsError(
-            f"library_dir {str(raw)[:200]!r} is not an absolute path; give one like /srv/shows"
-        )
+    path = check_library_dir(raw)
     try:
         ensure_writable_dir(path, "library_dir")
     except StartupError as exc:
@@ -107,29 +113,40 @@ def _write(
         return before, after, backup.name if backup else None
 
 
-async def update_config(ctx: AppContext, changes: dict[str, Any]) -> ApplyResult:
+async def update_config(
+    ctx: AppContext, changes: dict[str, Any], *, session: AsyncSession | None = None
+) -> ApplyResult:
     """Set (or, with None, unset) keys of config.json and apply them to the running server.
+
+    ``session``: a write transaction of the caller's (setup) that the shared settings join.
 
     Raises:
         SettingsError: an unknown key, an invalid value or an unusable library folder;
             nothing is written then.
     """
-    bad = sorted(set(changes) & NOT_STORABLE)
-    if bad:
-        raise SettingsError(
-            f"{bad[0]} cannot be set in config.json; set {env_name(bad[0])} and restart"
-        )
-    unknown = sorted(set(changes) - set(Settings.model_fields))
-    if unknown:
-        raise SettingsError(f"unknown setting {unknown[0]!r}; GET /api/config lists them")
+    # the same check as every other writer, before anything (a folder) is created
+    validate_values(
+        {k: v for k, v in changes.items() if v is not None and not _is_masked(v)},
+        ctx.settings.data_dir,
+    )
     if changes.get("library_dir") is not None:
         path = await asyncio.to_thread(prepare_library_dir, changes["library_dir"])
         changes = {**changes, "library_dir": str(path)}
     store = store_for(ctx.settings)
     before, after, backup = await asyncio.to_thread(_write, store, changes)
+    await _share(ctx, after, session)
     result = apply_running(ctx, before, after)
     result.backup = backup
     return result
+
+
+async def _share(ctx: AppContext, after: dict[str, Any], session: AsyncSession | None) -> None:
+    """The shared keys go to the database, for every worker process (shared_settings.py)."""
+    if session is not None:
+        await store_shared(session, after)
+        return
+    async with ctx.db.write() as s:
+        await store_shared(s, after)
 
 
 async def restore_backup(ctx: AppContext, name: str) -> ApplyResult:
@@ -143,6 +160,7 @@ async def restore_backup(ctx: AppContext, name: str) -> ApplyResult:
             return before, store.read(), backup.name if backup else None
 
     before, after, backup = await asyncio.to_thread(_restore)
+    await _share(ctx, after, None)
     result = apply_running(ctx, before, after)
     result.backup = backup
     return result

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.config import Settings
@@ -41,3 +42,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+# Every integer a request carries is bounded (tests/security/test_no_5xx.py walks the schema):
+# a larger one than a column holds must be a 422, not an overflow in a driver.
+MAX_DB_INT = 2**31 - 1  # ids are INTEGER: 32 bits on PostgreSQL
+RowId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+"""A row id in a request body."""
+RowIdPath = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+"""A row id in the path."""

@@ -21,9 +21,19 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from showkeeper.auth.principal import authenticate
 from showkeeper.context import AppContext
-from showkeeper.events import PROGRESS_TYPES, ROOMS, BusConsumer, Event, EventBus, Subscription
+from showkeeper.events import (
+    CREDENTIALS_CHANGED,
+    PROGRESS_TYPES,
+    ROOMS,
+    BusConsumer,
+    Event,
+    EventBus,
+    Subscription,
+)
 from showkeeper.logging import get_logger
+from showkeeper.web.auth import credentials
 
 log = get_logger(__name__)
 router = APIRouter()
@@ -35,6 +45,8 @@ _ENDS = {
     "scan_complete": "scan_progress",
     "scan_failed": "scan_progress",
 }
+RECHECK_S = 2.0
+REVOKED = "credentials revoked or expired; log in again"
 _ITEM_KEYS = ("queue_id", "item_id", "scan_id", "episode_id", "id", "series_key", "key")
 
 
@@ -154,11 +166,32 @@ async def connect(websocket: WebSocket) -> None:
         async for event in sub:
             await send_text(hub.encode(event))
 
+    async def watch() -> None:
+        """Close the socket (policy violation) once its credential stops being valid."""
+        ctx: AppContext = websocket.app.state.ctx
+        creds = credentials(websocket.scope)
+        with ctx.bus.subscribe(maxsize=4, types={CREDENTIALS_CHANGED}) as changes:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changes.get(), RECHECK_S)
+                while changes.get_nowait() is not None:
+                    pass
+                now = websocket.app.state.clock()
+                if await authenticate(ctx.db, creds, now=now) is None:
+                    async with lock:
+                        await websocket.close(code=1008, reason=REVOKED)
+                    return
+
     sender = asyncio.create_task(pump(), name="ws-send")
+    watcher = asyncio.create_task(watch(), name="ws-credentials")
     try:
         await send({"type": "welcome", "rooms": sorted(ROOM_NAMES)})
         while True:
-            reply = _handle_message(await websocket.receive_text(), rooms)
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            text = frame.get("text")
+            reply = BINARY_REFUSED if text is None else _handle_message(text, rooms)
             sub.types = frozenset(t for t, room in ROOMS.items() if room in rooms)
             await send(reply)
     except WebSocketDisconnect:
@@ -167,15 +200,19 @@ async def connect(websocket: WebSocket) -> None:
         pass
     finally:
         sub.close()
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for task in (sender, watcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+BINARY_REFUSED = {"type": "error", "detail": "send JSON in text frames; binary frames are ignored"}
 
 
 def _handle_message(text: str, rooms: set[str]) -> dict[str, Any]:
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
         return {"type": "error", "detail": 'send JSON like {"action": "join", "room": "downloads"}'}
     if not isinstance(message, dict):
         return {"type": "error", "detail": "a message is a JSON object"}

@@ -57,7 +57,7 @@ async def test_v3_on_postgres(settings: Settings) -> None:
         app = create_app(settings.model_copy(update={"database_url": url}))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
                 api.headers["X-Api-Key"] = await complete_setup(api, settings.library_dir)
                 series_id, ids = await seed(app)
 

@@ -403,3 +403,28 @@ def fetch_env(data_dir: Path, *, connections: int | None = None) -> dict[str, st
     if connections is not None:
         env["SHOWKEEPER_DOWNLOAD_CONNECTIONS"] = str(connections)
     return env
+
+
+@functools.cache
+def _small_media() -> bytes:
+    """A one-second MP4 (moov first), made once per process."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.mp4"
+        video, audio = _codecs()
+        args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+        args += [*_sources(1, "160x120", 25, 440), *video, *audio, "-movflags", "+faststart"]
+        subprocess.run([*args, str(path)], check=True)
+        return path.read_bytes()
+
+
+def media_bytes(size: int) -> bytes:
+    """A real MP4 padded with random bytes to ``size`` (at least the MP4 itself).
+
+    The download engine accepts only media (magic bytes and an audio/video stream with a
+    duration, downloads/verify.py); an MP4 with its index first stays readable with any
+    trailing bytes, so transfer tests can still use large, incompressible bodies.
+    """
+    head = _small_media()
+    return head + os.urandom(max(0, size - len(head)))

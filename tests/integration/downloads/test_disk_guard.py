@@ -3,7 +3,6 @@ pauses the queue (the reason in /health), and the queue resumes by itself once s
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from showkeeper.downloads import control
 from showkeeper.web.app import create_app
 from tests.conftest import complete_setup
 from tests.integration.downloads.queue_support import add_series, wait_until
-from tests.integration.downloads.servers import MediaServer, Resource
+from tests.integration.downloads.servers import MediaServer, Resource, media_bytes
 from tests.integration.downloads.tmpfs import tmpfs
 
 MiB = 1024 * 1024
@@ -44,7 +43,7 @@ async def guarded_api(settings: Settings, small_library: Path) -> AsyncIterator[
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             client.headers["X-Api-Key"] = await complete_setup(client, small_library)
             client.app = app  # type: ignore[attr-defined]
             yield client
@@ -54,7 +53,7 @@ async def test_the_queue_pauses_for_space_and_resumes(
     guarded_api: Any, server: MediaServer, small_library: Path
 ) -> None:
     ctx = guarded_api.app.state.ctx
-    body = os.urandom(2 * MiB)
+    body = media_bytes(2 * MiB)  # real media: only that is filed
     url = server.add("/e1.mp4", Resource(body, content_type="video/mp4"))
     [episode_id] = await add_series(
         ctx.db, "show", [(1, 1, [{"url": url, "size": len(body)}])], name="Show"

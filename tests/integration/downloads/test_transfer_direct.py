@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import itertools
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,13 @@ from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads import files
 from showkeeper.downloads.engine import download
 from showkeeper.downloads.transfer import AllCandidatesFailed, TransferCancelled, TransferProgress
-from tests.integration.downloads.servers import Resource, fetch_argv, fetch_env
+from tests.integration.downloads.servers import (
+    Resource,
+    fetch_argv,
+    fetch_env,
+    make_media,
+    media_bytes,
+)
 
 MiB = 1024 * 1024
 
@@ -30,7 +35,7 @@ def with_connections(settings: Settings, n: int) -> Settings:
 
 
 async def test_small_file_single_stream(server, client, settings, library_dir) -> None:
-    data = os.urandom(3 * MiB)
+    data = media_bytes(3 * MiB)
     url = server.add("/ep.mp4", Resource(data, content_type="video/mp4"))
     dest = library_dir / "Show" / "Season 01" / "Show - S01E01.mp4"
     result = await download([Candidate(url)], dest, client=client, settings=settings)
@@ -43,17 +48,27 @@ async def test_small_file_single_stream(server, client, settings, library_dir) -
     assert len(gets) == 1 and "Range" not in gets[0].headers
 
 
-async def test_content_type_decides_the_extension(server, client, settings, library_dir) -> None:
-    url = server.add("/v", Resource(os.urandom(1000), content_type="video/x-matroska"))
+async def test_the_content_decides_the_extension(
+    server, client, settings, library_dir, tmp_path
+) -> None:
+    # an MP4 that the server calls Matroska is filed as .mp4, and a Matroska file called
+    # MP4 as .mkv: the server's word never names a file
+    url = server.add("/v", Resource(media_bytes(1000), content_type="video/x-matroska"))
     result = await download(
         [Candidate(url)], library_dir / "ep.mp4", client=client, settings=settings
     )
-    assert result.path.name == "ep.mkv"
-    assert not (library_dir / "ep.mp4").exists()
+    assert result.path.name == "ep.mp4"
+    mkv = make_media(tmp_path / "real.mkv", seconds=1).read_bytes()
+    url = server.add("/w.mp4", Resource(mkv, content_type="video/mp4"))
+    result = await download(
+        [Candidate(url)], library_dir / "ep2.mp4", client=client, settings=settings
+    )
+    assert result.path.name == "ep2.mkv" and result.path.read_bytes() == mkv
+    assert not (library_dir / "ep2.mp4").exists()
 
 
 async def test_body_ends_early_is_resumed_with_range(server, client, settings, library_dir) -> None:
-    data = os.urandom(4 * MiB)
+    data = media_bytes(4 * MiB)
     resource = Resource(data, content_type="video/mp4", cut_after=1_500_000, cut_times=1)
     url = server.add("/cut.mp4", resource)
     dest = library_dir / "cut.mp4"
@@ -76,7 +91,7 @@ async def test_body_ends_early_is_resumed_with_range(server, client, settings, l
 async def test_server_ignoring_range_restarts_from_zero(
     server, client, settings, library_dir
 ) -> None:
-    data = os.urandom(4 * MiB)
+    data = media_bytes(4 * MiB)
     resource = Resource(
         data, content_type="video/mp4", cut_after=2_000_000, cut_times=1, ignore_range=True
     )
@@ -93,7 +108,7 @@ async def test_server_ignoring_range_restarts_from_zero(
 
 async def test_changed_resource_is_not_spliced(server, client, settings, library_dir) -> None:
     """If-Range: a resumed request against a changed ETag gets the new body from zero."""
-    old, new = os.urandom(2 * MiB), os.urandom(2 * MiB)
+    old, new = media_bytes(2 * MiB), media_bytes(2 * MiB)
     resource = Resource(old, etag='"v1"', cut_after=MiB, cut_times=1)
     url = server.add("/changing.bin", resource)
     dest = library_dir / "c.mp4"
@@ -119,7 +134,7 @@ async def test_changed_resource_is_not_spliced(server, client, settings, library
 async def test_multi_connection_exact_hash_and_ranges(
     server, client, settings, library_dir
 ) -> None:
-    data = os.urandom(24 * MiB)
+    data = media_bytes(24 * MiB)
     # 6 MiB/s per connection: one connection is too slow, so the engine opens more.
     resource = Resource(data, content_type="video/x-matroska", etag='"b"', rate=6 * MiB)
     url = server.add("/big.mkv", resource)
@@ -144,7 +159,7 @@ async def test_multi_connection_exact_hash_and_ranges(
 async def test_multi_connection_falls_back_when_ranges_are_ignored(
     server, client, settings, library_dir
 ) -> None:
-    data = os.urandom(20 * MiB)
+    data = media_bytes(20 * MiB)
     resource = Resource(data, content_type="video/mp4", headers={"Accept-Ranges": "bytes"})
     resource.ignore_range = True  # advertises ranges but ignores them
     url = server.add("/liar.mp4", resource)
@@ -158,7 +173,7 @@ async def test_multi_connection_falls_back_when_ranges_are_ignored(
 
 
 async def test_progress_is_rate_limited(server, client, settings, library_dir) -> None:
-    data = os.urandom(2 * MiB)
+    data = media_bytes(2 * MiB)
     url = server.add("/slow.mp4", Resource(data, content_type="video/mp4", rate=2 * MiB))
     loop = asyncio.get_running_loop()
     stamps: list[float] = []
@@ -177,7 +192,7 @@ async def test_progress_is_rate_limited(server, client, settings, library_dir) -
 async def test_cancel_keeps_part_and_the_next_run_resumes(
     server, client, settings, library_dir
 ) -> None:
-    data = os.urandom(4 * MiB)
+    data = media_bytes(4 * MiB)
     url = server.add("/c.mp4", Resource(data, content_type="video/mp4", rate=4 * MiB))
     dest = library_dir / "c.mp4"
     cancel = asyncio.Event()
@@ -236,7 +251,7 @@ async def _fetch(url: str, out: Path, env: dict[str, str]) -> asyncio.subprocess
 
 @pytest.mark.slow
 async def test_kill_9_then_resume_single_stream(server, tmp_path, library_dir) -> None:
-    data = os.urandom(24 * MiB)
+    data = media_bytes(24 * MiB)
     resource = Resource(data, content_type="video/mp4", etag='"k"', rate=8 * MiB)
     url = server.add("/kill.mp4", resource)
     out = library_dir / "kill.mp4"
@@ -261,7 +276,7 @@ async def test_kill_9_then_resume_single_stream(server, tmp_path, library_dir) -
 
 @pytest.mark.slow
 async def test_kill_9_then_resume_every_part(server, tmp_path, library_dir) -> None:
-    data = os.urandom(24 * MiB)
+    data = media_bytes(24 * MiB)
     resource = Resource(data, content_type="video/mp4", etag='"m"', rate=2 * MiB)
     url = server.add("/multi.mp4", resource)
     out = library_dir / "multi.mp4"
@@ -315,7 +330,7 @@ async def test_unsynced_ranges_are_not_trusted_after_a_reboot(
 ) -> None:
     """Ranges only written to the page cache count within one boot; after a reboot (a new
     boot id) only the fdatasynced ones do, so nothing lost in a power cut is spliced."""
-    data = os.urandom(20 * MiB)
+    data = media_bytes(20 * MiB)
     resource = Resource(data, content_type="video/mp4", etag='"r"', rate=8 * MiB)
     url = server.add("/reboot.mp4", resource)
     dest = library_dir / "reboot.mp4"

@@ -8,7 +8,6 @@ and exercises the same mapping through `showkeeper fetch`.
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.integration.downloads.servers import (
     fetch_argv,
     fetch_env,
     make_hls,
+    media_bytes,
 )
 from tests.integration.downloads.tmpfs import tmpfs
 
@@ -43,7 +43,7 @@ def check_error(error: DiskFullError, mount_point: Path, dest: Path) -> None:
 
 
 async def test_known_length_fails_before_writing(server, client, settings, small_fs):
-    url = server.add("/big.mp4", Resource(os.urandom(4 * MiB), content_type="video/mp4"))
+    url = server.add("/big.mp4", Resource(media_bytes(4 * MiB), content_type="video/mp4"))
     dest = small_fs / "Show" / "ep.mp4"
     with pytest.raises(DiskFullError) as caught:
         await download([Candidate(url)], dest, client=client, settings=settings)
@@ -51,7 +51,7 @@ async def test_known_length_fails_before_writing(server, client, settings, small
 
 
 async def test_enospc_while_streaming(server, client, settings, small_fs):
-    body = Resource(os.urandom(4 * MiB), content_type="video/mp4", chunked=True)
+    body = Resource(media_bytes(4 * MiB), content_type="video/mp4", chunked=True)
     url = server.add("/chunked.mp4", body)
     dest = small_fs / "Show" / "ep.mp4"
     with pytest.raises(DiskFullError) as caught:
@@ -61,7 +61,7 @@ async def test_enospc_while_streaming(server, client, settings, small_fs):
 
 
 async def test_a_ranged_download_checks_the_space_first(server, client, settings, small_fs):
-    url = server.add("/multi.mp4", Resource(os.urandom(17 * MiB), content_type="video/mp4"))
+    url = server.add("/multi.mp4", Resource(media_bytes(17 * MiB), content_type="video/mp4"))
     dest = small_fs / "ep.mp4"
     with pytest.raises(DiskFullError) as caught:
         await download([Candidate(url)], dest, client=client, settings=settings)
@@ -101,7 +101,7 @@ def _limit_file_size() -> None:
 @pytest.mark.slow
 async def test_file_size_limit_in_the_fetch_command(server, tmp_path):
     url = server.add(
-        "/c.mp4", Resource(os.urandom(3 * MiB), content_type="video/mp4", chunked=True)
+        "/c.mp4", Resource(media_bytes(3 * MiB), content_type="video/mp4", chunked=True)
     )
     out = tmp_path / "lib" / "c.mp4"
     proc = await asyncio.create_subprocess_exec(

@@ -12,7 +12,7 @@ from showkeeper.domain.candidates import Candidate
 from showkeeper.domain.paths import ALLOWED_EXTENSIONS
 from showkeeper.downloads.engine import download
 from showkeeper.downloads.transfer import AllCandidatesFailed
-from tests.integration.downloads.servers import Resource, make_media
+from tests.integration.downloads.servers import Resource, make_media, media_bytes
 
 BAD_SUFFIXES = (".exe", ".desktop", ".flv", ".unknown_video")
 
@@ -42,7 +42,7 @@ def assert_clean(tmp_path: Path, library_dir: Path) -> None:
 async def test_content_disposition_and_remote_extension_are_ignored(
     server, client, settings, library_dir, tmp_path
 ):
-    data = os.urandom(10_000)
+    data = media_bytes(10_000)
     url = server.add(
         "/x/evil.exe",
         Resource(
@@ -61,15 +61,15 @@ async def test_content_disposition_and_remote_extension_are_ignored(
 async def test_unknown_type_with_desktop_url_keeps_our_extension(
     server, client, settings, library_dir, tmp_path
 ):
-    url = server.add("/run.desktop", Resource(os.urandom(5000), content_type="video/x-bad"))
+    url = server.add("/run.desktop", Resource(media_bytes(5000), content_type="video/x-bad"))
     result = await download(
         [Candidate(url)], library_dir / "ep.desktop", client=client, settings=settings
     )
-    assert result.path.name == "ep.mp4"  # the requested .desktop is refused as well
+    assert result.path.name == "ep.mp4"  # the content's extension; .desktop is refused too
     assert_clean(tmp_path, library_dir)
     # and a real launcher behind such a URL is refused outright (text is never media)
     launcher = server.add("/l.desktop", Resource(b"[Desktop Entry]\n", content_type="video/x-bad"))
-    with pytest.raises(AllCandidatesFailed, match="not a media file"):
+    with pytest.raises(AllCandidatesFailed, match="is not media: it is text"):
         await download(
             [Candidate(launcher)], library_dir / "ep2.mp4", client=client, settings=settings
         )

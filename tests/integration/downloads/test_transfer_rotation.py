@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads.engine import download
 from showkeeper.downloads.transfer import AllCandidatesFailed
-from tests.integration.downloads.servers import Resource
+from tests.integration.downloads.servers import Resource, media_bytes
 
 HTML = b"<html><head><title>Episode 2</title></head><body>No video here.</body></html>"
 
 
 async def test_404_then_html_then_working_candidate(server, client, settings, library_dir):
-    data = os.urandom(200_000)
+    data = media_bytes(200_000)
     c1 = Candidate(server.add("/missing.mp4", Resource(b"", status=404)))
     c2 = Candidate(server.add("/page", Resource(HTML, content_type="text/html")))
     c3 = Candidate(server.add("/ok.mp4", Resource(data, content_type="video/mp4")), quality=720)
@@ -71,7 +70,7 @@ async def test_no_candidates_is_a_failure_too(client, settings, library_dir):
 
 
 async def test_head_refused_get_probe_works(server, client, settings, library_dir):
-    data = os.urandom(50_000)
+    data = media_bytes(50_000)
     url = server.add("/nohead.mp4", Resource(data, content_type="video/mp4", head_status=405))
     result = await download(
         [Candidate(url)], library_dir / "h.mp4", client=client, settings=settings

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads.engine import download
 from showkeeper.downloads.transfer import AllCandidatesFailed
-from tests.integration.downloads.servers import Resource
+from tests.integration.downloads.servers import Resource, media_bytes
 
 DESKTOP = b"[Desktop Entry]\nType=Application\nName=Episode 1\nExec=sh -c 'id'\n"
 
@@ -18,7 +16,7 @@ DESKTOP = b"[Desktop Entry]\nType=Application\nName=Episode 1\nExec=sh -c 'id'\n
 async def test_text_served_as_media_is_refused_and_the_next_candidate_wins(
     server, client, settings, library_dir, content_type
 ):
-    data = os.urandom(100_000)
+    data = media_bytes(100_000)
     bad = Candidate(server.add("/launcher.mp4", Resource(DESKTOP, content_type=content_type)))
     good = Candidate(server.add("/real.mp4", Resource(data, content_type="video/mp4")))
     dest = library_dir / "Show" / "Season 01" / "Show - S01E01.mp4"
@@ -33,5 +31,5 @@ async def test_only_text_candidates_fail_with_the_reason(server, client, setting
     dest = library_dir / "Show - S01E01.mp4"
     with pytest.raises(AllCandidatesFailed) as caught:
         await download([bad], dest, client=client, settings=settings, label="s S01E01")
-    assert "not a media file" in str(caught.value)
+    assert "is not media: it is text" in str(caught.value)
     assert list(library_dir.iterdir()) == []

@@ -4,7 +4,6 @@ disk that fails one item while the queue keeps going."""
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.downloads import foreground, service
 from tests.integration.downloads.queue_support import TimedServer, add_series
+from tests.integration.downloads.servers import media_bytes
 from tests.integration.downloads.tmpfs import tmpfs
 
 KiB = 1024
@@ -34,7 +34,7 @@ def settings(settings):
 
 
 async def test_per_host_limit_and_delay_are_honoured_and_hosts_run_in_parallel(ctx):
-    body = os.urandom(64 * KiB)  # at 160 KiB/s: about 0.4 s per download
+    body = media_bytes(64 * KiB)  # at 160 KiB/s: about 0.4 s per download
     async with (
         TimedServer(host="127.0.0.1", rate=160 * KiB) as one,
         TimedServer(host="127.0.0.2", rate=160 * KiB) as two,
@@ -91,13 +91,13 @@ async def test_a_full_disk_fails_that_item_and_the_next_one_downloads(ctx, small
             "disk_reserve_gib": 0,
         }
     )
-    small = os.urandom(100 * KiB)
+    small = media_bytes(100 * KiB)
     async with TimedServer() as server:
         ids = await add_series(
             ctx.db,
             "big-and-small",
             [
-                (1, 1, [{"url": server.add("/big.mp4", os.urandom(3 * MiB))}]),
+                (1, 1, [{"url": server.add("/big.mp4", media_bytes(3 * MiB))}]),
                 (1, 2, [{"url": server.add("/small.mp4", small)}]),
             ],
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +11,7 @@ from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.downloads import claim, finish, foreground, queue, service
 from showkeeper.downloads.worker import WorkerPool
 from tests.integration.downloads.queue_support import TimedServer, add_series, wait_until
+from tests.integration.downloads.servers import media_bytes
 
 KiB = 1024
 
@@ -41,8 +41,8 @@ async def item_rows(ctx):
 
 
 async def test_downloads_land_in_the_library_and_are_recorded(ctx, server, library_dir):
-    one = os.urandom(300 * KiB)
-    two = os.urandom(200 * KiB)
+    one = media_bytes(300 * KiB)
+    two = media_bytes(200 * KiB)
     episodes = await add_series(
         ctx.db,
         "my-show",
@@ -126,7 +126,7 @@ async def test_an_item_without_candidates_fails_at_once(ctx):
 
 async def test_a_cancel_during_the_transfer_wins(ctx, server, library_dir):
     server.rate = 200 * KiB
-    url = server.add("/slow.mp4", os.urandom(2000 * KiB))
+    url = server.add("/slow.mp4", media_bytes(2000 * KiB))
     episodes = await add_series(ctx.db, "slow", [(1, 1, [{"url": url}])])
     result = await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
@@ -149,7 +149,7 @@ async def test_a_cancel_during_the_transfer_wins(ctx, server, library_dir):
 
 async def test_pause_stop_and_start(ctx, server, library_dir):
     server.rate = 400 * KiB
-    body = os.urandom(1200 * KiB)
+    body = media_bytes(1200 * KiB)
     episodes = await add_series(ctx.db, "p", [(1, 1, [{"url": server.add("/p.mp4", body)}])])
     await service.apply(ctx, "pause")
     result = await service.enqueue_episodes(ctx, episodes)
@@ -179,7 +179,7 @@ async def test_pause_stop_and_start(ctx, server, library_dir):
 async def test_shutdown_gives_items_back(ctx, server):
     server.rate = 100 * KiB
     episodes = await add_series(
-        ctx.db, "s", [(1, 1, [{"url": server.add("/s.mp4", os.urandom(1000 * KiB))}])]
+        ctx.db, "s", [(1, 1, [{"url": server.add("/s.mp4", media_bytes(1000 * KiB))}])]
     )
     await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)
@@ -209,7 +209,7 @@ async def test_heartbeat_stores_progress_and_renews_the_lease(ctx, server, setti
     ctx.settings = settings.model_copy(update={"download_lease_s": 1.0})
     server.rate = 200 * KiB
     episodes = await add_series(
-        ctx.db, "hb", [(1, 1, [{"url": server.add("/hb.mp4", os.urandom(500 * KiB))}])]
+        ctx.db, "hb", [(1, 1, [{"url": server.add("/hb.mp4", media_bytes(500 * KiB))}])]
     )
     result = await service.enqueue_episodes(ctx, episodes)
     pool = WorkerPool(ctx, poll_interval_s=0.1)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from showkeeper.db.models import DownloadHistory, Episode, QueueItem
 from showkeeper.downloads import foreground, service
 from tests.integration.downloads.queue_support import TimedServer, add_series, wait_until
+from tests.integration.downloads.servers import media_bytes
 
 KiB = 1024
 pytestmark = pytest.mark.slow
@@ -65,7 +66,7 @@ async def downloading_in(ctx, server, path, proc) -> bool:
 
 
 async def test_kill_9_mid_download_then_another_worker_finishes_it_once(ctx, library_dir):
-    body = os.urandom(1500 * KiB)
+    body = media_bytes(1500 * KiB)
     async with TimedServer(rate=150 * KiB) as server:
         ids = await add_series(ctx.db, "crash", [(1, 1, [{"url": server.add("/c.mp4", body)}])])
         [item_id] = (await service.enqueue_episodes(ctx, ids)).item_ids
@@ -98,7 +99,7 @@ async def test_kill_9_mid_download_then_another_worker_finishes_it_once(ctx, lib
 
 async def test_sigterm_releases_the_lease_and_exits_cleanly(ctx, library_dir):
     async with TimedServer(rate=100 * KiB) as server:
-        url = server.add("/t.mp4", os.urandom(2000 * KiB))
+        url = server.add("/t.mp4", media_bytes(2000 * KiB))
         ids = await add_series(ctx.db, "term", [(1, 1, [{"url": url}])])
         await service.enqueue_episodes(ctx, ids)
         proc = await start_worker(ctx.settings)

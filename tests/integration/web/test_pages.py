@@ -179,7 +179,9 @@ async def test_pages_and_their_queries_on_postgres(settings: Any) -> None:
         app = create_app(settings.model_copy(update={"database_url": url}))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 client.headers["X-Api-Key"] = await complete_setup(client, settings.library_dir)
                 await seed_hostile(app)
                 for path in [*PAGES, "/series/evil", "/?filter=missing", "/?filter=loading"]:

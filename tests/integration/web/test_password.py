@@ -55,7 +55,7 @@ def test_cli_reset_password(settings: Settings, data_dir: Path, library_dir: Pat
     missing = runner.invoke(
         cli_app, ["--data-dir", str(data_dir), "auth", "reset-password", "--password", NEW]
     )
-    assert missing.exit_code == 1 and "finish setup" in missing.output
+    assert missing.exit_code == 2 and "finish setup" in missing.output
 
     import asyncio
 
@@ -65,7 +65,9 @@ def test_cli_reset_password(settings: Settings, data_dir: Path, library_dir: Pat
         application = create_app(settings)
         async with application.router.lifespan_context(application):
             transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 from tests.conftest import complete_setup
 
                 await complete_setup(client, library_dir)
@@ -85,7 +87,9 @@ def test_cli_reset_password(settings: Settings, data_dir: Path, library_dir: Pat
         application = create_app(settings)
         async with application.router.lifespan_context(application):
             transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 old = await client.post("/api/auth/login", json={"password": TEST_PASSWORD})
                 new = await client.post("/api/auth/login", json={"password": NEW})
                 return old.status_code, new.status_code

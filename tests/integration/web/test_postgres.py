@@ -17,7 +17,9 @@ async def test_server_on_postgres(settings: Settings) -> None:
         app = create_app(settings.model_copy(update={"database_url": url}))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 key = await complete_setup(client, settings.library_dir)
                 client.headers["X-Api-Key"] = key
                 await seed(app)

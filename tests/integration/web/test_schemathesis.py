@@ -9,7 +9,9 @@ import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
+from showkeeper.config import Settings
 from showkeeper.db.models import Episode, Series
 from tests.conftest import TEST_PASSWORD
 from tests.integration.web.conftest import Live
@@ -73,6 +75,22 @@ async def test_no_server_errors_anywhere(live: Live) -> None:
         await runner.cleanup()
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_no_server_errors_anywhere_on_postgres(settings: Settings) -> None:
+    from tests.pg import fresh_pg_database
+    from tests.security.conftest import live_server
+
+    runner, search_url = await directory_server()
+    try:
+        async with fresh_pg_database() as url:
+            update = {"database_url": url, "itunes_search_url": search_url}
+            async with live_server(settings.model_copy(update=update)) as (app, base, key):
+                await fuzz(Live(app, base, key))
+    finally:
+        await runner.cleanup()
+
+
 async def fuzz(live: Live) -> None:
     async with live.app.state.ctx.db.write() as s:
         series = Series(key="fuzz", folder="Fuzz", name="Fuzz")
@@ -86,6 +104,10 @@ async def fuzz(live: Live) -> None:
         p: ops for p, ops in spec["paths"].items() if not p.startswith(("/api/v3/", "/feed/"))
     }
     schema = schemathesis.openapi.from_dict(spec)
+    # hostile text and numbers too: NUL, any code point (lone surrogates), invalid shapes
+    schema.config.generation.update(
+        allow_x00=True, codec=None, modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    )
     failures: list[str] = []
     auth = {"headers": {"Authorization": f"Bearer {await asyncio.to_thread(login, live.url)}"}}
     operations = [op.ok() for op in schema.get_all_operations()]

@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 from showkeeper.domain.paths import (
     ALLOWED_EXTENSIONS,
+    COMPANION_SUFFIX_BYTES,
     DEFAULT_EPISODE_TEMPLATE,
+    MAX_STEM_BYTES,
+    NAME_MAX_BYTES,
     EpisodeNaming,
     UnsafePathError,
     ensure_inside,
@@ -388,7 +391,9 @@ def test_name_length_is_capped_keeping_extension_and_episode() -> None:
     assert name.endswith("進.mkv")
     assert_safe_component(name, 240)
     long_title = episode_file_name(naming(title="t" * 300, ext="opus"))
-    assert len(long_title.encode("utf-8")) == 240
+    # the stem leaves room for every companion file (".<stem>-thumb.jpg.XXXXXXXX.tmp")
+    assert len(long_title.encode("utf-8")) == MAX_STEM_BYTES + len(".opus")
+    assert MAX_STEM_BYTES + COMPANION_SUFFIX_BYTES == NAME_MAX_BYTES
     assert long_title.startswith("Attack on Titan - S01E02 - ttt")
     assert long_title.endswith("t.opus")
 

@@ -6,6 +6,7 @@ from showkeeper.web import pages, ws
 from showkeeper.web.api import (
     auth,
     config,
+    download_hosts,
     health,
     imports,
     library,
@@ -36,6 +37,7 @@ def routers() -> list[APIRouter]:
         pages.router,
         sources.router,
         queue.router,
+        download_hosts.router,
         library.router,
         nfo.router,
         naming.router,

@@ -17,6 +17,7 @@ from showkeeper.auth.users import ADMIN, create_user, get_user
 from showkeeper.config import SettingsError
 from showkeeper.context import AppContext
 from showkeeper.errors import ConflictError, ShowkeeperError
+from showkeeper.events import CREDENTIALS_CHANGED
 from showkeeper.library.service import start_scan
 from showkeeper.logging import get_logger
 from showkeeper.web.auth import (
@@ -127,21 +128,23 @@ async def setup(body: SetupIn, request: Request, ctx: CtxDep, throttle: Throttle
         first["tmdb_api_key"] = body.tmdb_api_key.strip()
     if admin is None:
         check_strength(body.password)
-        await update_config(ctx, first)
+        # One transaction: the admin row is inserted (and wins the unique username) before
+        # config.json is written, so a request that loses the race writes nothing; a library
+        # folder that cannot be used rolls the admin back.
         try:
             async with ctx.db.write() as s:
                 user = await create_user(s, username=ADMIN, password=body.password)
                 api_key = await api_keys.create_key(s, user_id=user.id)
-        except IntegrityError:
+                await update_config(ctx, first, session=s)
+        except (IntegrityError, ConflictError):
             raise ConflictError("setup was completed by another request") from None
     else:
         # The password exists but the library folder does not: prove the password first.
         client = client_ip(request.scope, ctx.settings.trusted_proxies)
-        throttle.check(client, ADMIN)
+        await throttle.reserve(client, ADMIN)
         if not await verify_password(admin.password_hash, body.password):
-            throttle.failure(client, ADMIN)
-            raise AuthError("wrong password")
-        throttle.success(client, ADMIN)
+            raise AuthError("wrong password")  # the reserved attempt stays as a failure
+        await throttle.release(client, ADMIN)
         await update_config(ctx, first)
     request.app.state.admin_exists = True
     assert ctx.settings.library_dir is not None
@@ -164,14 +167,13 @@ async def login(
     """Log in: a bearer token (mode=token) or a browser session cookie (mode=session)."""
     client = client_ip(request.scope, ctx.settings.trusted_proxies)
     account = body.username.strip().lower()[:150]
-    throttle.check(client, account)
+    await throttle.reserve(client, account)  # before the check: parallel guesses count too
     async with ctx.db.session() as s:
         user = await get_user(s, body.username)
     if not await verify_password(user.password_hash if user else None, body.password):
-        throttle.failure(client, account)
-        raise AuthError(WRONG_LOGIN)
+        raise AuthError(WRONG_LOGIN)  # the reserved attempt stays as a failure
     assert user is not None
-    throttle.success(client, account)
+    await throttle.release(client, account)
     now = clock()
     settings = ctx.settings
     ttl = timedelta(
@@ -210,7 +212,7 @@ async def logout(
         )
     async with ctx.db.write() as s:
         await sessions.revoke(s, row_id=principal.session_id, now=clock())
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     response = JSONResponse(LoggedOut(logged_out=True).model_dump())
     clear_session_cookie(response, request, ctx.settings)
     return response  # type: ignore[return-value]
@@ -235,7 +237,7 @@ async def rotate_api_key(
     """Replace the API key: the old one stops working now; the new one is shown once."""
     async with ctx.db.write() as s:
         raw = await api_keys.rotate(s, user_id=principal.user_id, now=clock())
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     return ApiKeyOut(api_key=raw, prefix=raw[:10])
 
 
@@ -258,7 +260,7 @@ async def revoke_tokens(
             count = int(await sessions.revoke(s, row_id=principal.session_id, now=now))
         else:
             raise ShowkeeperError('say which: {"token": "..."} or {"all": true}')
-    auth_cache(request.app).clear()
+    credentials_changed(request, ctx)
     return RevokeOut(revoked=count)
 
 
@@ -274,21 +276,25 @@ async def change_password(
     """Change the master password (the current one is required); every other session and
     every bearer token is revoked, this browser session stays."""
     client = client_ip(request.scope, ctx.settings.trusted_proxies)
-    throttle.check(client, principal.username)
-    try:
-        revoked = await account.change_password(
-            ctx.db,
-            user_id=principal.user_id,
-            current=body.current_password,
-            new=body.new_password,
-            now=clock(),
-            keep_session_id=_current_session(principal),
-        )
-    except account.WrongPasswordError:
-        throttle.failure(client, principal.username)
-        raise
-    auth_cache(request.app).clear()
+    await throttle.reserve(client, principal.username)  # a wrong current password counts
+    revoked = await account.change_password(
+        ctx.db,
+        user_id=principal.user_id,
+        current=body.current_password,
+        new=body.new_password,
+        now=clock(),
+        keep_session_id=_current_session(principal),
+    )
+    await throttle.release(client, principal.username)
+    credentials_changed(request, ctx)
     return PasswordOut(changed=True, revoked=revoked)
+
+
+def credentials_changed(request: Request, ctx: CtxDep) -> None:
+    """A credential ended: forget cached principals here, and tell every process's open
+    WebSockets to check theirs now (the event crosses processes on PostgreSQL)."""
+    auth_cache(request.app).clear()
+    ctx.bus.publish(CREDENTIALS_CHANGED)
 
 
 def _current_session(principal: PrincipalDep) -> int | None:

@@ -15,7 +15,7 @@ from showkeeper.web.deps import CtxDep, DbDep, SettingsDep
 router = APIRouter(tags=["library"])
 
 Limit = Annotated[int, Query(ge=1, le=5000, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
 
 
 class RescanRequest(BaseModel):

@@ -33,5 +33,10 @@ async def test_notification(ctx: CtxDep, body: TestIn | None = None) -> TestOut:
         )
     if any(len(u) > 2000 for u in urls):
         raise ShowkeeperError("a notification URL is longer than 2000 characters")
-    result = await send(urls, "showkeeper test", "If you can read this, notifications work.")
+    result = await send(
+        urls,
+        "showkeeper test",
+        "If you can read this, notifications work.",
+        allowed_networks=ctx.settings.allowed_private_networks,
+    )
     return TestOut(sent=result.sent, failed=result.failed)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
 from showkeeper.downloads import service
-from showkeeper.web.deps import CtxDep
+from showkeeper.web.deps import CtxDep, RowId, RowIdPath
 
 router = APIRouter(prefix="/api/queue", tags=["queue"])
 
 
 class AddIn(BaseModel):
-    episode_ids: list[int] | None = Field(
+    episode_ids: list[RowId] | None = Field(
         None, max_length=service.MAX_EPISODES_PER_CALL, description="Episodes to queue."
     )
     series_key: str | None = Field(
@@ -42,7 +42,7 @@ class AddOut(BaseModel):
 
 
 class RetryIn(BaseModel):
-    item_ids: list[int] | None = Field(None, description="Items to retry; all failed if absent.")
+    item_ids: list[RowId] | None = Field(None, description="Items to retry; all failed if absent.")
 
 
 class MoveIn(BaseModel):
@@ -89,7 +89,7 @@ async def clear(ctx: CtxDep) -> dict[str, int]:
 
 
 @router.delete("/{item_id}")
-async def remove(item_id: int, ctx: CtxDep) -> dict[str, Any]:
+async def remove(item_id: RowIdPath, ctx: CtxDep) -> dict[str, Any]:
     """Cancel the item if it is queued or downloading, else remove it."""
     return {"id": item_id, "action": await service.remove_item(ctx, item_id)}
 
@@ -126,9 +126,7 @@ async def retry(ctx: CtxDep, body: RetryIn | None = None) -> dict[str, list[int]
 
 
 @router.post("/{item_id}/move")
-async def move(
-    item_id: Annotated[int, Path(ge=1, le=2**63 - 1)], body: MoveIn, ctx: CtxDep
-) -> dict[str, int]:
+async def move(item_id: RowIdPath, body: MoveIn, ctx: CtxDep) -> dict[str, int]:
     """Move a queued item one place up or down (changes its priority)."""
     return {"id": item_id, "priority": await service.move_item(ctx, item_id, body.direction)}
 

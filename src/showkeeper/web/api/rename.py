@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from showkeeper.library.rename import apply_rename, latest_batch, plan_rename, undo_rename
 from showkeeper.library.service import library_root
-from showkeeper.web.deps import DbDep, SettingsDep
+from showkeeper.web.deps import DbDep, RowIdPath, SettingsDep
 
 router = APIRouter(tags=["rename"])
 
@@ -27,6 +27,6 @@ async def post_rename(key: str, db: DbDep, settings: SettingsDep) -> dict[str, A
 
 
 @router.post("/api/rename/{batch_id}/undo")
-async def post_undo(batch_id: int, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+async def post_undo(batch_id: RowIdPath, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Move the files back (the series' latest rename only)."""
     return await undo_rename(db, library_root(settings), batch_id)

@@ -16,17 +16,24 @@ from showkeeper.library.retention import (
     unignore,
 )
 from showkeeper.library.service import library_root
-from showkeeper.web.deps import DbDep, SettingsDep
+from showkeeper.web.deps import DbDep, RowId, SettingsDep
 
 router = APIRouter(tags=["retention"])
 
 
 class RuleIn(BaseModel):
+    # 0 passes the bounds so the rules' own check can say why it is refused
     keep_newest: int | None = Field(
-        None, description="Keep the newest N episodes (at least 1); null: no limit."
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Keep the newest N episodes (at least 1); null: no limit.",
     )
     max_age_days: int | None = Field(
-        None, description="Remove episodes older than D days (at least 1); null: no limit."
+        None,
+        ge=0,
+        le=36_500,
+        description="Remove episodes older than D days (at least 1); null: no limit.",
     )
     by: Literal["air_date", "downloaded"] = Field(
         "air_date", description="Count age and order by air date or by download date."
@@ -51,7 +58,7 @@ class RunIn(BaseModel):
 
 
 class UnignoreIn(BaseModel):
-    episode_ids: list[int] | None = Field(
+    episode_ids: list[RowId] | None = Field(
         None, max_length=100000, description="These episodes; null: every ignored one."
     )
 

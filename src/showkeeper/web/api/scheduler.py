@@ -54,9 +54,9 @@ class SchedulerIn(BaseModel):
     time: str | None = Field(None, max_length=5, description="HH:MM, 24-hour")
     weekdays: list[str] | None = Field(None, max_length=7)
     timezone: str | None = Field(None, max_length=64)
-    source_refresh_interval_min: int | None = None
+    source_refresh_interval_min: int | None = Field(None, ge=5, le=10080)
     auto_download: bool | None = None
-    catchup_grace_min: int | None = None
+    catchup_grace_min: int | None = Field(None, ge=0, le=10080)
 
 
 class TriggerOut(BaseModel):

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from showkeeper.config import Settings, env_name
-from showkeeper.web.config_apply import NOT_STORABLE, RESTART_REQUIRED, SECRET_FIELDS
+from showkeeper.config import NOT_STORABLE, Settings, env_name
+from showkeeper.web.config_apply import RESTART_REQUIRED, SECRET_FIELDS
 
 GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
     ("library", "Library", ("library_dir", "max_resolution")),
