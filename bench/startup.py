@@ -36,7 +36,23 @@ from pathlib import Path
 VERSION_GOAL_S = 0.25
 HELP_GOAL_S = 0.25
 FIRST_REQUEST_GOAL_S = 0.4
-BODY = os.urandom(64 * 1024)
+
+
+def small_mp4() -> bytes:
+    """A real 1-second MP4 made by ffmpeg (the engine files only media), padded to ~64 KiB."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "clip.mp4"
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+             "testsrc=size=160x120:rate=10", "-t", "1", "-c:v", "mpeg4",
+             "-movflags", "+faststart", str(out)],
+            check=True,
+        )  # fmt: skip
+        data = out.read_bytes()
+    return data + os.urandom(max(0, 64 * 1024 - len(data)))
+
+
+BODY = small_mp4()
 
 
 def console_script(name: str) -> str:
