@@ -256,13 +256,33 @@ class Settings(BaseSettings):
     )
     tmdb_api_key: SecretStr | None = Field(
         None,
-        description="TMDB API key for metadata (optional).",
-        json_schema_extra=_accepted("a TMDB v3 API key"),
+        description="TMDB credentials for metadata and artwork (optional; without them the "
+        "sources' own metadata is used).",
+        json_schema_extra=_accepted("a TMDB v3 API key or a v4 read access token"),
     )
     tmdb_base_url: str = Field(
         "https://api.themoviedb.org/3",
         description="Base URL of the TMDB API.",
         json_schema_extra=_accepted("an http(s) URL"),
+    )
+    metadata_language: str = Field(
+        "en-US",
+        description="Language of titles, plots and artwork asked from TMDB.",
+        json_schema_extra=_accepted("a language tag such as en-US, de-DE or fr"),
+    )
+    artwork_max_mb: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description="Largest artwork image (poster, fanart, logo, thumb) written, in MiB.",
+        json_schema_extra=_accepted("an integer from 1 to 200"),
+    )
+    metadata_concurrency: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Series whose metadata and artwork load at once.",
+        json_schema_extra=_accepted("an integer from 1 to 64"),
     )
     itunes_search_url: str = Field(
         "https://itunes.apple.com/search",
@@ -477,6 +497,14 @@ class Settings(BaseSettings):
         for url in value:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\x00]+", url):
                 raise ValueError(f"{url[:60]!r} is not an apprise URL (scheme://...)")
+        return value
+
+    @field_validator("metadata_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?", value):
+            raise ValueError("not a language tag")
         return value
 
     @field_validator("tmdb_base_url", "itunes_search_url")

@@ -89,6 +89,20 @@ class Series(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # source bookkeeping: ETag, Last-Modified, last refresh
     source_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # metadata (migration 0007): the TMDB match and what the loader (metadata/loader.py) did
+    tmdb_id: Mapped[int | None] = mapped_column(Integer)
+    # how tmdb_id was set: "auto" (confident match), "manual" (Identify), "none" (user: no match)
+    tmdb_match: Mapped[str | None] = mapped_column(String(10))
+    episodes_loaded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_nfo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    logo_loaded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    images_loaded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    loading_started_at: Mapped[datetime | None] = mapped_column()
+    loading_completed_at: Mapped[datetime | None] = mapped_column()
+    # the last error of each metadata step ({"nfo": "...", "images": "..."}); retried by repair
+    metadata_errors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # artwork we wrote: file name relative to the series folder -> sha256 (ours vs another tool's)
+    artwork: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -109,6 +123,10 @@ class Episode(Base):
     title: Mapped[str | None] = mapped_column(Text)
     air_date: Mapped[date | None] = mapped_column(Date)
     duration_s: Mapped[int | None] = mapped_column(Integer)
+    # from the source or TMDB (migration 0007): the plot and the thumbnail's URL
+    overview: Mapped[str | None] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    tmdb_id: Mapped[int | None] = mapped_column(Integer)
     # the source's stable id for the episode (feed guid, video id, file URL)
     remote_id: Mapped[str | None] = mapped_column(Text)
     # ordered candidate streams: [{url, kind, quality, mime, size, headers}]
