@@ -233,6 +233,12 @@ async def _database_figures(db: Database) -> dict[str, Any]:
     return out
 
 
+async def _tmdb(settings: Settings, db: Database) -> dict[str, Any]:
+    from showkeeper.metadata.status import tmdb_status
+
+    return await tmdb_status(settings, db)
+
+
 async def detailed_report(settings: Settings, db: Database, *, started_at: float) -> dict[str, Any]:
     """Database, filesystem, process and system figures (for authenticated callers)."""
     import platform
@@ -245,6 +251,7 @@ async def detailed_report(settings: Settings, db: Database, *, started_at: float
             "library": _filesystem(settings.library_dir),
             "data": _filesystem(settings.data_dir),
         },
+        "tmdb": await _tmdb(settings, db),
         "process": _process(started_at),
         "system": {
             "platform": platform.platform(),

@@ -18,6 +18,7 @@ from showkeeper.library.mediainfo import MediaInfoCache
 from showkeeper.library.rename import RenameRecovery
 from showkeeper.library.retention import RetentionKeeper
 from showkeeper.metadata.hook import NfoWriter
+from showkeeper.metadata.loader import MetadataLoader
 from showkeeper.metrics import Metrics
 from showkeeper.notifications import Notifier
 from showkeeper.shared_settings import SharedSettingsSync
@@ -66,7 +67,7 @@ def _server_services(ctx: AppContext) -> list[Service]:
     """Metrics, notifications and the WebSocket hub subscribe before anything publishes;
     the scheduler (when enabled) reports its job durations to the metrics."""
     metrics = Metrics(ctx)
-    out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus)]
+    out: list[Service] = [metrics, Notifier(ctx), WsHub(ctx.bus), MetadataLoader(ctx)]
     # the Sonarr v3 API's commands, ffprobe results and polled answers
     out += [CommandTracker(ctx), MediaInfoCache(), answers_cache(ctx.bus, ctx.db.url)]
     if ctx.settings.scheduler_enabled:

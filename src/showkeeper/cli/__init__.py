@@ -34,6 +34,7 @@ def build_app() -> typer.Typer:
         fetch_cmd,
         get_cmd,
         library_cmd,
+        nfo_cmd,
         queue_cmd,
         rename_cmd,
         retention_cmd,
@@ -59,6 +60,7 @@ def build_app() -> typer.Typer:
             retention_cmd,
             auth_cmd,
             demo_cmd,
+            nfo_cmd,
         ):
             module.register(app)
     return app

@@ -43,6 +43,8 @@ class FolderIdentity:
     site: str | None = None
     # (season, episode) pairs of a legacy data file's episode dict
     episodes: tuple[tuple[int, int], ...] = ()
+    # the TMDB id a tvshow.nfo carries (<uniqueid type="tmdb">), so a rebuilt database keeps it
+    tmdb_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,13 @@ def read_tvshow_nfo(path: str, folder_name: str) -> FolderIdentity | IdentityPro
         return IdentityProblem(f"tvshow.nfo uniqueid {key[:60]!r} is not a usable key")
     title, folder_year = split_folder_name(folder_name)
     name = (root.findtext("title") or "").strip() or title
+    tmdb = next((v for k, v, _ in ids if k == "tmdb"), "")
     return FolderIdentity(
-        key=key, name=name[:500], year=_nfo_year(root) or folder_year, origin="tvshow.nfo"
+        key=key,
+        name=name[:500],
+        year=_nfo_year(root) or folder_year,
+        origin="tvshow.nfo",
+        tmdb_id=int(tmdb) if tmdb.isascii() and tmdb.isdigit() and len(tmdb) < 10 else None,
     )
 
 

@@ -181,6 +181,8 @@ class Reconciler:
             "loading_status": "completed",
             "options": {},
             "source_state": state,
+            "tmdb_id": ident.tmdb_id,
+            "tmdb_match": "auto" if ident.tmdb_id else None,
             "created_at": self.now,
             "updated_at": self.now,
         }

@@ -66,9 +66,27 @@ def tvshow_nfo(series: Series, *, premiered: date | None = None) -> bytes:
     _add(root, "year", series.year)
     _add(root, "plot", series.overview)
     _add(root, "premiered", premiered.isoformat() if premiered else None)
+    extra = show_extras(series)
+    for genre in extra.get("genres") or []:
+        _add(root, "genre", genre)
+    _add(root, "studio", extra.get("studio"))
     _add(root, "uniqueid", series.key, type="showkeeper", default="true")
+    if series.tmdb_id:
+        _add(root, "uniqueid", series.tmdb_id, type="tmdb")
+        _add(root, "tmdbid", series.tmdb_id)
     _add(root, "thumb", series.image_url, aspect="poster")
     return _render(root)
+
+
+def show_extras(series: Series) -> dict[str, Any]:
+    """Genres and studio the metadata loader stored in ``source_state["metadata"]``."""
+    state = series.source_state if isinstance(series.source_state, dict) else {}
+    found = state.get("metadata")
+    if not isinstance(found, dict):
+        return {}
+    genres = [str(g) for g in found.get("genres") or [] if isinstance(g, str)][:20]
+    studio = found.get("studio")
+    return {"genres": genres, "studio": studio if isinstance(studio, str) else None}
 
 
 def episode_nfo(series: Series, episode: Episode) -> bytes:
@@ -79,10 +97,13 @@ def episode_nfo(series: Series, episode: Episode) -> bytes:
     _add(root, "season", episode.season)
     _add(root, "episode", episode.episode)
     _add(root, "aired", episode.air_date.isoformat() if episode.air_date else None)
+    _add(root, "plot", episode.overview)
     if episode.duration_s:
         _add(root, "runtime", max(1, episode.duration_s // 60))
     uid = f"{series.key}/s{episode.season}e{episode.episode}"
     _add(root, "uniqueid", uid, type="showkeeper", default="true")
+    if episode.tmdb_id:
+        _add(root, "uniqueid", episode.tmdb_id, type="tmdb")
     return _render(root)
 
 

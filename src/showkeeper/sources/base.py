@@ -94,6 +94,33 @@ class SeriesRef:
 
 
 @dataclass(frozen=True, slots=True)
+class EpisodeMetadata:
+    """What a source says about one episode beyond its listing: a plot and a thumbnail URL."""
+
+    overview: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMetadata:
+    """A source's own description and artwork of a series (all optional).
+
+    Image fields hold absolute http(s) URLs, best first; the metadata loader downloads them
+    through the guarded client and checks every byte before it writes a file. ``episodes``
+    maps a :attr:`RemoteEpisode.remote_id` to that episode's plot and thumbnail.
+    """
+
+    overview: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    posters: tuple[str, ...] = ()
+    fanart: tuple[str, ...] = ()
+    logos: tuple[str, ...] = ()
+    banners: tuple[str, ...] = ()
+    episodes: dict[str, EpisodeMetadata] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     """A directory search hit: a series that can be added by its URL."""
 
@@ -140,6 +167,13 @@ class Source(ABC):
       by the service), each with a stable ``remote_id`` unique within the series.
     - :meth:`detect` and :meth:`matches_url` let the registry pick a kind for a URL.
     - :meth:`search` is optional; the default raises :class:`SourceError`.
+    - :meth:`metadata` is optional: a source MAY describe the series and offer artwork
+      (poster, fanart, logo, banner) and per-episode plots and thumbnails as a
+      :class:`SourceMetadata`. It is asked after :meth:`episodes` on the same instance (so it
+      MAY reuse what that read) and whenever the metadata loader repairs a series. It MUST
+      NOT raise for missing metadata (return what it has; the default returns nothing) and
+      SHOULD raise :class:`SourceError` only when the source cannot be read at all. URLs it
+      returns are fetched through the guarded client; nothing it returns is trusted.
     """
 
     kind: ClassVar[str]
@@ -165,6 +199,10 @@ class Source(ABC):
     @abstractmethod
     async def episodes(self, series: SeriesRef) -> list[RemoteEpisode]:
         """List the episodes at ``series.url``. Raises SourceError or NotModified."""
+
+    async def metadata(self, series: SeriesRef) -> SourceMetadata:
+        """The source's own description and artwork of the series (default: none)."""
+        return SourceMetadata()
 
     async def search(self, query: str, *, limit: int = 20) -> list[SearchResult]:
         """Find series by name in a directory, when the kind has one."""

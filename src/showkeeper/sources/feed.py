@@ -13,7 +13,9 @@ from showkeeper.sources.base import (
     SeriesRef,
     Source,
     SourceEnv,
+    SourceMetadata,
 )
+from showkeeper.sources.feed_meta import feed_metadata
 from showkeeper.sources.feed_parse import ParsedFeed, looks_like_feed, parse_feed
 from showkeeper.sources.fetching import fetch
 from showkeeper.sources.itunes import search_podcasts
@@ -31,6 +33,7 @@ class FeedSource(Source):
         super().__init__(env)
         self._parsed: dict[str, ParsedFeed] = {}
         self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._bodies: dict[str, tuple[bytes, str]] = {}  # the last document read, for metadata
 
     @classmethod
     def detect(cls, url: str, body: bytes, content_type: str) -> int:
@@ -53,6 +56,7 @@ class FeedSource(Source):
         result = await fetch(self.env, url)
         parsed = await self._parse(result)
         self._parsed[url] = parsed
+        self._bodies[url] = (result.body, result.url)
         self._validators[url] = (result.etag, result.last_modified)
         return parsed.info
 
@@ -71,8 +75,21 @@ class FeedSource(Source):
         if result.not_modified:
             raise NotModified
         parsed = await self._parse(result)
+        self._bodies[series.url] = (result.body, result.url)
         series.state.update(etag=result.etag, last_modified=result.last_modified)
         return parsed.episodes
+
+    async def metadata(self, series: SeriesRef) -> SourceMetadata:
+        """Channel image, description, author, categories; each item's image and plot."""
+        cached = self._bodies.get(series.url)
+        if cached is None:
+            result = await fetch(self.env, series.url)
+            cached = (result.body, result.url)
+            self._bodies[series.url] = cached
+        body, url = cached
+        if len(body) <= INLINE_PARSE_BYTES:
+            return feed_metadata(body, url)
+        return await asyncio.to_thread(feed_metadata, body, url)
 
     async def search(self, query: str, *, limit: int = 20) -> list[SearchResult]:
         return await search_podcasts(self.env, query, limit=limit)

@@ -20,6 +20,7 @@ from showkeeper.sources.base import (
     Source,
     SourceEnv,
     SourceError,
+    SourceMetadata,
 )
 from showkeeper.sources.dirlisting import (
     DirEntry,
@@ -34,6 +35,14 @@ from showkeeper.sources.quality import height_from_name, order_candidates
 
 MAX_SEASON_FOLDERS = 200
 LISTING_CONCURRENCY = 4
+_IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
+# file stems (lower case) a directory may hold its artwork under, by kind
+_ARTWORK_STEMS = {
+    "posters": ("poster", "folder", "cover"),
+    "fanart": ("fanart", "backdrop", "background"),
+    "logos": ("logo", "clearlogo"),
+    "banners": ("banner",),
+}
 _YEAR_RE = re.compile(r"^(?P<title>.*?)[\s._-]*[(\[]?(?P<year>(?:19|20)\d{2})[)\]]?$")
 
 
@@ -63,6 +72,7 @@ class HttpDirSource(Source):
     def __init__(self, env: SourceEnv) -> None:
         super().__init__(env)
         self._root: dict[str, FetchResult] = {}
+        self._entries: dict[str, list[DirEntry]] = {}  # the series folder's entries, for metadata
 
     @classmethod
     def detect(cls, url: str, body: bytes, content_type: str) -> int:
@@ -93,6 +103,7 @@ class HttpDirSource(Source):
             root, entries = await self._listing(series.url)
         else:
             entries = parse_listing(root.body, root.url)
+        self._entries[series.url] = entries
         validators: dict[str, list[str | None]] = {series.url: [root.etag, root.last_modified]}
         files: list[tuple[DirEntry, int | None]] = [(e, None) for e in entries if not e.is_dir]
         seasons = [
@@ -124,6 +135,28 @@ class HttpDirSource(Source):
 
         answers = await asyncio.gather(*(check(u, *v) for u, v in known.items()))
         return all(answers)
+
+    async def metadata(self, series: SeriesRef) -> SourceMetadata:
+        """Artwork files the folder holds: ``poster.*``/``folder.*``, ``fanart.*``, ``logo.*``,
+        ``banner.*`` (jpg, png or webp)."""
+        entries = self._entries.get(series.url)
+        if entries is None:
+            _, entries = await self._listing(series.url)
+        found: dict[str, list[str]] = {kind: [] for kind in _ARTWORK_STEMS}
+        for entry in entries:
+            name = entry.name.lower()
+            if entry.is_dir or not name.endswith(_IMAGE_EXT):
+                continue
+            stem = name.rsplit(".", 1)[0]
+            for kind, stems in _ARTWORK_STEMS.items():
+                if stem in stems:
+                    found[kind].append(entry.url)
+        return SourceMetadata(
+            posters=tuple(found["posters"]),
+            fanart=tuple(found["fanart"]),
+            logos=tuple(found["logos"]),
+            banners=tuple(found["banners"]),
+        )
 
     def _group(self, files: list[tuple[DirEntry, int | None]]) -> list[RemoteEpisode]:
         groups: dict[tuple[int, int | str], _Group] = {}

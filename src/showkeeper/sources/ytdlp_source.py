@@ -19,6 +19,7 @@ from showkeeper.logging import get_logger
 from showkeeper.net import OutboundError, check_url, resolve_and_check
 from showkeeper.net.socks_guard import GuardedSocksProxy
 from showkeeper.sources.base import (
+    EpisodeMetadata,
     RemoteEpisode,
     SeriesInfo,
     SeriesRef,
@@ -26,6 +27,7 @@ from showkeeper.sources.base import (
     SourceEnv,
     SourceError,
     SourceFetchError,
+    SourceMetadata,
 )
 from showkeeper.sources.feed_parse import plain_text
 from showkeeper.sources.keys import slug_from_url
@@ -102,6 +104,7 @@ class YtDlpSource(Source):
     def __init__(self, env: SourceEnv) -> None:
         super().__init__(env)
         self._info: dict[str, dict[str, Any]] = {}
+        self._listed: dict[str, dict[str, Any]] = {}  # what episodes() read, for metadata()
 
     @classmethod
     def matches_url(cls, url: str) -> bool:
@@ -200,6 +203,7 @@ class YtDlpSource(Source):
         info = self._info.pop(series.url, None)
         if info is None:
             info = await self._extract(series.url)
+        self._listed[series.url] = info
         mode = series.options.get("season_mode", "playlist")
         seasons = await self._seasons(info, nested=mode == "playlist")
         reverse = _reverse(series.options.get("playlist_order"), info)
@@ -219,6 +223,14 @@ class YtDlpSource(Source):
         if mode == "year":
             episodes.sort(key=lambda e: e.season)
         return episodes
+
+    async def metadata(self, series: SeriesRef) -> SourceMetadata:
+        """The channel's avatar (poster) and banner (fanart, banner), uncropped where offered,
+        its description; each video's thumbnail and description."""
+        info = self._listed.get(series.url) or self._info.get(series.url)
+        if info is None:
+            info = await self._extract(series.url)
+        return channel_metadata(info)
 
     async def _seasons(
         self, info: dict[str, Any], *, nested: bool
@@ -248,6 +260,77 @@ class YtDlpSource(Source):
             else:
                 out.append(entry)
         return out
+
+
+def _http(url: Any) -> str | None:
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+def _thumbnails(info: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [t for t in info.get("thumbnails") or [] if isinstance(t, dict) and _http(t.get("url"))]
+    single = _http(info.get("thumbnail"))
+    if single and all(t.get("url") != single for t in found):
+        found.append({"url": single})
+    return found
+
+
+def _best(thumbs: list[dict[str, Any]]) -> list[str]:
+    def area(t: dict[str, Any]) -> int:
+        w, h = t.get("width"), t.get("height")
+        return int(w) * int(h) if isinstance(w, int) and isinstance(h, int) else 0
+
+    ordered = sorted(thumbs, key=lambda t: (area(t), t.get("preference") or 0), reverse=True)
+    return [str(t["url"]) for t in ordered]
+
+
+def channel_metadata(info: dict[str, Any]) -> SourceMetadata:
+    """A channel/playlist info dict (yt-dlp's) -> its artwork, description and episodes'."""
+    thumbs = _thumbnails(info)
+
+    def named(word: str) -> list[str]:
+        picked = [t for t in thumbs if word in str(t.get("id") or "")]
+        # "avatar_uncropped" / "banner_uncropped" first: the full image, not a square crop
+        picked.sort(key=lambda t: "uncropped" not in str(t.get("id") or ""))
+        return [str(t["url"]) for t in picked]
+
+    avatars, banners = named("avatar"), named("banner")
+    rest = [u for u in _best(thumbs) if u not in avatars and u not in banners]
+    episodes: dict[str, EpisodeMetadata] = {}
+    page = info.get("webpage_url")
+    stack = [e for e in info.get("entries") or [] if isinstance(e, dict)]
+    while stack:
+        entry = stack.pop()
+        children = entry.get("entries")
+        if isinstance(children, list):
+            stack.extend(c for c in children if isinstance(c, dict))
+            continue
+        key = _remote_id(entry, page if isinstance(page, str) else None)
+        if key is None:
+            continue
+        images = _best(_thumbnails(entry))
+        overview = plain_text(entry.get("description"))
+        if images or overview:
+            episodes[key] = EpisodeMetadata(overview=overview, image=images[0] if images else None)
+    return SourceMetadata(
+        overview=plain_text(info.get("description")),
+        author=plain_text(info.get("channel") or info.get("uploader"), 300),
+        categories=tuple(str(c)[:100] for c in (info.get("categories") or [])[:20]),
+        posters=tuple(avatars + rest),
+        fanart=tuple(banners),
+        banners=tuple(banners),
+        episodes=episodes,
+    )
+
+
+def _remote_id(entry: dict[str, Any], playlist_page: str | None) -> str | None:
+    """The remote id :func:`_episode` gives this entry (None when it is not an episode)."""
+    from yt_dlp.utils import unsmuggle_url
+
+    page = _page_url(entry, playlist_page)
+    if not page or not page.startswith(("http://", "https://")):
+        return None
+    smuggled = unsmuggle_url(entry["url"])[1] if isinstance(entry.get("url"), str) else None
+    return str(entry.get("id") or (smuggled or {}).get("force_videoid") or page)[:2000]
 
 
 def _is_playlist(entry: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from showkeeper.web.api import (
     health,
     imports,
     library,
+    metadata,
     metrics,
     naming,
     nfo,
@@ -44,4 +45,5 @@ def routers() -> list[APIRouter]:
         rename.router,
         retention.router,
         imports.router,
+        metadata.router,
     ]

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from showkeeper.context import AppContext
 from showkeeper.library.service import library_root
 from showkeeper.logging import get_logger
+from showkeeper.metadata.load import LoadOptions
+from showkeeper.metadata.loader import repair_metadata
 from showkeeper.metadata.service import nfo_status, repair_nfos, write_series_nfos
 from showkeeper.web.deps import CtxDep
 
@@ -38,14 +40,19 @@ async def write_nfo(
     return {"series_key": key, **result.as_dict()}
 
 
-async def _repair(ctx: AppContext) -> None:
+async def _repair(ctx: AppContext, replace_artwork: bool) -> None:
     result = await repair_nfos(ctx.db, library_root(ctx.settings))
     log.info("NFO repair finished", **result.as_dict())
+    loaded = await repair_metadata(
+        ctx, opts=LoadOptions(replace_artwork=replace_artwork), force=replace_artwork
+    )
+    log.info("metadata repair finished", series=len(loaded))
 
 
 @router.post("/api/nfo/repair", status_code=202)
-async def repair(ctx: CtxDep) -> dict[str, Any]:
-    """Create missing NFOs and rewrite broken ones of ours, in the background."""
+async def repair(ctx: CtxDep, replace_artwork: bool = False) -> dict[str, Any]:
+    """Create missing NFOs and artwork, rewrite broken ones of ours (and, with
+    replace_artwork, artwork other tools wrote), in the background."""
     library_root(ctx.settings)  # a 409 now rather than a log line later
-    ctx.spawn(_repair(ctx), name="nfo-repair")
+    ctx.spawn(_repair(ctx, replace_artwork), name="nfo-repair")
     return {"status": "started"}

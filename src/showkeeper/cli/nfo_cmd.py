@@ -1,0 +1,96 @@
+"""`showkeeper nfo [--series KEY] [--repair] [--replace-artwork]`: NFOs and artwork on demand."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from showkeeper.cli.base import console, handle_errors, run_async, settings_from
+
+if TYPE_CHECKING:
+    from showkeeper.config import Settings
+    from showkeeper.metadata.load import LoadResult
+
+
+async def _nfo(
+    settings: Settings, series: str | None, repair: bool, replace: bool
+) -> list[LoadResult]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from showkeeper.context import open_context
+    from showkeeper.metadata.load import LoadOptions
+    from showkeeper.metadata.loader import repair_metadata, series_needing_repair
+
+    async with open_context(settings) as ctx:
+        keys = [series] if series else None
+        force = not repair or replace  # without --repair: load everything asked for
+        if force:
+            from sqlalchemy import select
+
+            from showkeeper.db.models import Series
+
+            async with ctx.db.session() as s:
+                stmt = select(Series.key)
+                if keys:
+                    stmt = stmt.where(Series.key.in_(keys))
+                total = len((await s.scalars(stmt)).all())
+        else:
+            total = len(await series_needing_repair(ctx, keys))
+        if series and not total and force:
+            from showkeeper.errors import NotFoundError
+
+            raise NotFoundError(f"no series with key {series!r}")
+        with Progress(
+            TextColumn("[bold]metadata[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=console.get(),
+            transient=True,
+        ) as progress:
+            task = progress.add_task("nfo", total=total, last="")
+
+            def done(result: LoadResult) -> None:
+                progress.update(task, advance=1, last=result.key)
+
+            return await repair_metadata(
+                ctx,
+                keys=keys,
+                opts=LoadOptions(replace_artwork=replace),
+                force=force,
+                on_done=done,
+            )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def nfo(
+        ctx: typer.Context,
+        series: Annotated[
+            str | None, typer.Option("--series", help="Only this series (its key).")
+        ] = None,
+        repair: Annotated[
+            bool,
+            typer.Option(
+                "--repair", help="Only series whose NFOs or artwork are missing or broken."
+            ),
+        ] = False,
+        replace_artwork: Annotated[
+            bool, typer.Option("--replace-artwork", help="Also replace artwork other tools wrote.")
+        ] = False,
+    ) -> None:
+        """Write NFOs and artwork (poster, fanart, logo, thumbs) for the library's series."""
+        results = run_async(_nfo(settings_from(ctx), series, repair, replace_artwork))
+        problems = 0
+        for result in results:
+            if result.errors:
+                problems += 1
+                for step, error in result.errors.items():
+                    console.print(f"[yellow]{result.key}[/] {step}: {error}", highlight=False)
+        console.print(
+            f"{len(results)} series loaded, {sum(len(r.written) for r in results)} images "
+            f"written, {problems} with problems",
+            highlight=False,
+        )

@@ -1,0 +1,102 @@
+"""Download artwork through the guarded client and write it where Kodi and Jellyfin look.
+
+Each target tries its URLs best first; the first one whose bytes pass
+:func:`artwork.prepare_image` is written. The ownership rules of :func:`artwork.decide` say
+whether a file may be (re)written at all; ``owned`` (file name -> sha256) is updated with
+what was written, so the next run can tell our files from another tool's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from showkeeper.domain.paths import UnsafePathError, ensure_inside
+from showkeeper.logging import get_logger
+from showkeeper.metadata.artwork import ArtworkError, decide, digest, prepare_image, write_image
+from showkeeper.net import HttpClient, OutboundError
+
+log = get_logger(__name__)
+FETCH_DEADLINE_S = 60.0
+MAX_TRIES = 3  # URLs tried per target before giving up
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    rel: str  # relative to the library root
+    key: str  # relative to the series folder (the key in Series.artwork)
+    urls: tuple[str, ...]
+
+
+@dataclass
+class ImageRun:
+    """What one pass over targets did."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def fetch_image(http: HttpClient, url: str, target: str, *, max_bytes: int) -> bytes:
+    """GET an image and check it for ``target``'s type.
+
+    Raises:
+        ArtworkError: not an image, too large, broken; or the fetch failed (its message).
+    """
+    try:
+        async with asyncio.timeout(FETCH_DEADLINE_S):
+            result = await http.fetch(url, max_bytes=max_bytes, retries=1)
+    except OutboundError as exc:
+        raise ArtworkError(str(exc)) from None
+    except TimeoutError:
+        raise ArtworkError(f"{url} took longer than {FETCH_DEADLINE_S:g}s") from None
+    return await asyncio.to_thread(prepare_image, result.body, target, max_bytes=max_bytes)
+
+
+async def apply_targets(
+    http: HttpClient,
+    root: Path,
+    targets: list[Target],
+    owned: dict[str, str],
+    *,
+    max_bytes: int,
+    replace: bool,
+    refresh: bool,
+) -> ImageRun:
+    run = ImageRun()
+    for target in targets:
+        try:
+            path = ensure_inside(root, target.rel)
+        except UnsafePathError as exc:
+            run.errors.append(f"{target.key[:200]}: {exc}")
+            continue
+        decision = await asyncio.to_thread(
+            decide,
+            path,
+            owned.get(target.key),
+            max_bytes=max_bytes,
+            replace=replace,
+            refresh=refresh,
+        )
+        if decision != "write" or not target.urls:
+            if decision != "write":
+                run.kept.append(target.key)
+            continue
+        problems: list[str] = []
+        for url in target.urls[:MAX_TRIES]:
+            try:
+                data = await fetch_image(http, url, target.rel, max_bytes=max_bytes)
+                await asyncio.to_thread(write_image, root, target.rel, data)
+            except (ArtworkError, UnsafePathError, OSError) as exc:
+                problems.append(f"{url[:300]}: {exc}")
+                log.warning(
+                    "artwork not written", file=target.rel[:300], url=url[:300], error=str(exc)
+                )
+                continue
+            owned[target.key] = digest(data)
+            run.written.append(target.key)
+            break
+        else:
+            run.errors.append(f"{target.key[:200]}: {problems[-1] if problems else 'no image'}")
+    return run

@@ -1,0 +1,273 @@
+"""The per-series metadata loader: one task queue, ``metadata_concurrency`` workers.
+
+A series is queued when its source load completes (the ``series_loading_update`` event the
+sources publish; so the CLI and every process that adds series feed the same queue), by
+Identify, and by repair. Each worker runs :func:`load.load_metadata` and, for a new series,
+then scans that series' folder so episodes already on disk count at once. A key queued twice
+runs once. Loads cut short by a stop are queued again at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from showkeeper.context import AppContext
+from showkeeper.db.models import Episode, Series
+from showkeeper.errors import ShowkeeperError
+from showkeeper.events import Subscription
+from showkeeper.library.lock import ScanRunningError
+from showkeeper.library.service import library_root, run_scan
+from showkeeper.logging import get_logger
+from showkeeper.metadata.artwork import is_valid_file
+from showkeeper.metadata.load import (
+    COMPLETED,
+    FAILED,
+    PENDING,
+    STEPS,
+    LoadOptions,
+    LoadResult,
+    load_metadata,
+)
+from showkeeper.metadata.nfo import NfoError, read_nfo
+from showkeeper.metadata.service import TVSHOW_NFO, episode_nfo_path
+
+log = get_logger(__name__)
+SCAN_RETRIES = 20  # a full scan may hold the lease; the one-series scan waits its turn
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    key: str
+    opts: LoadOptions
+    scan_after: bool
+
+
+class MetadataLoader:
+    """Service: queue series, load their metadata in the background, report every step."""
+
+    name = "metadata-loader"
+
+    def __init__(self, ctx: AppContext, *, concurrency: int | None = None) -> None:
+        self.ctx = ctx
+        self.concurrency = concurrency or ctx.settings.metadata_concurrency
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._queued: set[str] = set()
+        self._running: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sub: Subscription | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def start(self) -> None:
+        self._sub = self.ctx.bus.subscribe(types={"series_loading_update"}, maxsize=10000)
+        self._tasks.append(asyncio.create_task(self._follow(self._sub), name="metadata-follow"))
+        for n in range(self.concurrency):
+            self._tasks.append(asyncio.create_task(self._work(), name=f"metadata-{n}"))
+        for key in await _interrupted(self.ctx):
+            await self.enqueue(key)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            self._sub.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def enqueue(
+        self, key: str, *, opts: LoadOptions | None = None, scan_after: bool = False
+    ) -> bool:
+        """Queue a series (False when it is queued already); publishes ``pending``."""
+        if key in self._queued:
+            return False
+        self._queued.add(key)
+        self._idle.clear()
+        async with self.ctx.db.write() as s:
+            row = await s.scalar(select(Series).where(Series.key == key))
+            if row is not None:
+                row.loading_status = PENDING
+                folder = row.folder
+            else:
+                folder = None
+        self.ctx.bus.publish(
+            "series_loading_update",
+            key=key,
+            folder=folder,
+            status=PENDING,
+            progress=dict.fromkeys(("episodes", "nfo", "logo", "images"), False),
+            message="waiting to load metadata",
+            phase="metadata",
+        )
+        await self._queue.put(_Job(key, opts or LoadOptions(), scan_after))
+        return True
+
+    async def wait_idle(self) -> None:
+        """Until nothing is queued or running (tests, the CLI, the bench)."""
+        await self._idle.wait()
+
+    async def _follow(self, sub: Subscription) -> None:
+        async for event in sub:
+            data = event.data
+            # the source's load finished (not one of our own events, not another process's)
+            if (
+                event.origin is None
+                and data.get("status") == COMPLETED
+                and data.get("phase") != "metadata"
+                and isinstance(data.get("key"), str)
+            ):
+                await self.enqueue(data["key"], scan_after=True)
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
+            self._queued.discard(job.key)
+            self._running.add(job.key)
+            try:
+                await self._run(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("metadata job failed", key=job.key)
+            finally:
+                self._running.discard(job.key)
+                self._queue.task_done()
+                if not self._queued and not self._running:
+                    self._idle.set()
+
+    async def _run(self, job: _Job) -> None:
+        try:
+            root = library_root(self.ctx.settings)
+        except ShowkeeperError as exc:
+            log.warning("metadata not loaded: no library", key=job.key, error=str(exc))
+            await _set_status(self.ctx, job.key, COMPLETED)
+            return
+        try:
+            result = await load_metadata(self.ctx, job.key, root, job.opts)
+        except ShowkeeperError as exc:  # deleted meanwhile
+            log.info("metadata not loaded", key=job.key, error=str(exc))
+            return
+        log.info("metadata loaded", **result.as_dict())
+        if job.scan_after and result.status != FAILED:
+            await self._scan(job.key)
+
+    async def _scan(self, key: str) -> None:
+        for _ in range(SCAN_RETRIES):
+            try:
+                await run_scan(self.ctx, series_key=key)
+                return
+            except ScanRunningError:
+                await asyncio.sleep(1.0)
+            except ShowkeeperError as exc:
+                log.info("series folder not scanned", key=key, error=str(exc))
+                return
+        log.info("series folder not scanned: another scan kept running", key=key)
+
+
+async def _set_status(ctx: AppContext, key: str, status: str) -> None:
+    async with ctx.db.write() as s:
+        await s.execute(update(Series).where(Series.key == key).values(loading_status=status))
+
+
+async def _interrupted(ctx: AppContext) -> list[str]:
+    """Series a stopped process left in a metadata step (pending included when it was ours)."""
+    async with ctx.db.session() as s:
+        rows = await s.scalars(
+            select(Series.key).where(Series.loading_status.in_(STEPS[1:]))  # nfo, logo, images
+        )
+        return list(rows.all())
+
+
+def _needs_repair(root: Path, series: Series, files: Sequence[str], max_bytes: int) -> bool:
+    """True when a flag is off, tvshow.nfo or an episode NFO is missing or broken, or an
+    artwork file we wrote is missing or broken."""
+    if not (series.episodes_loaded and series.has_nfo and series.logo_loaded):
+        return True
+    if not series.images_loaded:
+        return True
+    folder = root / series.folder
+    try:
+        read_nfo(folder / TVSHOW_NFO)
+        for rel in files:
+            read_nfo(root / episode_nfo_path(rel))
+    except (NfoError, OSError):
+        return True
+    return any(
+        not is_valid_file(folder / name, max_bytes=max_bytes) for name in (series.artwork or {})
+    )
+
+
+async def series_needing_repair(ctx: AppContext, keys: Sequence[str] | None = None) -> list[str]:
+    """Loaded series whose metadata files are missing or broken on disk."""
+    root = library_root(ctx.settings)
+    stmt = select(Series).where(Series.loading_status.in_((COMPLETED, FAILED)))
+    if keys is not None:
+        stmt = stmt.where(Series.key.in_(list(keys)))
+    async with ctx.db.session() as s:
+        all_series = list((await s.scalars(stmt)).all())
+        rows = await s.execute(
+            select(Episode.series_id, Episode.file_path).where(
+                Episode.is_downloaded.is_(True), Episode.file_path.is_not(None)
+            )
+        )
+        files: dict[int, list[str]] = {}
+        for sid, path in rows.all():
+            if not str(path).lower().endswith(".nfo"):
+                files.setdefault(sid, []).append(str(path))
+    # a series whose source failed to load has nothing to describe yet
+    all_series = [
+        x
+        for x in all_series
+        if x.loading_status == COMPLETED or (x.loading_error or "").startswith("metadata:")
+    ]
+    max_bytes = ctx.settings.artwork_max_mb * 1024 * 1024
+
+    def check() -> list[str]:
+        return [x.key for x in all_series if _needs_repair(root, x, files.get(x.id, []), max_bytes)]
+
+    return await asyncio.to_thread(check)
+
+
+async def repair_metadata(
+    ctx: AppContext,
+    *,
+    keys: Sequence[str] | None = None,
+    opts: LoadOptions | None = None,
+    force: bool = False,
+    on_done: Any = None,
+) -> list[LoadResult]:
+    """Load again what is missing or broken (``force``: every series given), a few at once.
+
+    Used by the scheduled rescan, ``POST /api/nfo/repair`` and ``showkeeper nfo``. ``on_done``
+    (optional) is called with each result as it ends.
+    """
+    root = library_root(ctx.settings)
+    if force:
+        async with ctx.db.session() as s:
+            stmt = select(Series.key)
+            if keys is not None:
+                stmt = stmt.where(Series.key.in_(list(keys)))
+            todo = list((await s.scalars(stmt)).all())
+    else:
+        todo = await series_needing_repair(ctx, keys)
+    limit = asyncio.Semaphore(ctx.settings.metadata_concurrency)
+    results: list[LoadResult] = []
+
+    async def one(key: str) -> None:
+        async with limit:
+            try:
+                result = await load_metadata(ctx, key, root, opts)
+            except ShowkeeperError as exc:
+                log.info("metadata not repaired", key=key, error=str(exc))
+                return
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+
+    await asyncio.gather(*(one(k) for k in todo))
+    return results
