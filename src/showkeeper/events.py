@@ -101,6 +101,10 @@ class Subscription:
             await self._wakeup.wait()
         return self._buffer.popleft()
 
+    def qsize(self) -> int:
+        """Events buffered and not read yet."""
+        return len(self._buffer)
+
     def get_nowait(self) -> Event | None:
         return self._buffer.popleft() if self._buffer else None
 

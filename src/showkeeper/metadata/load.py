@@ -20,7 +20,9 @@ from sqlalchemy import select, update
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, Series
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
-from showkeeper.errors import NotFoundError
+from showkeeper.errors import NotFoundError, ShowkeeperError
+from showkeeper.library.lock import ScanRunningError
+from showkeeper.library.service import run_scan
 from showkeeper.logging import get_logger
 from showkeeper.metadata.artwork import FILE_NAMES, season_poster_name, thumb_path
 from showkeeper.metadata.gather import Gathered, episode_values, gather
@@ -42,12 +44,14 @@ FAILED = "failed"
 STEPS = (LOADING_EPISODES, LOADING_NFO, LOADING_LOGO, LOADING_IMAGES)
 # the source's own loading states (sources/service.py): the loader waits for those to end
 SOURCE_BUSY = ("probing", "saving")
+SCAN_RETRIES = 60  # half-second waits for another scan to end
 
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
     replace_artwork: bool = False  # also replace artwork another tool wrote
     refresh: bool = False  # a new match: rewrite our own artwork too
+    scan: bool = False  # a new series: scan its folder once its episodes are known
 
 
 @dataclass
@@ -135,6 +139,8 @@ class _Run:
             self.result.tmdb_requests = g.tmdb_requests
             self.result.errors.update(g.errors)
             await self._store(g, episodes)
+            if self.opts.scan:
+                await self._scan()
             self.result.progress["episodes"] = True
             await self.set(LOADING_NFO, "writing tvshow.nfo and episode NFOs", episodes_loaded=True)
             await self._nfo()
@@ -187,6 +193,25 @@ class _Run:
             fresh = await session.scalar(select(Series).where(Series.id == s.id))
         if fresh is not None:
             self.series = fresh
+
+    async def _scan(self) -> None:
+        """Scan the new series' folder, so episodes already on disk count (and get their NFO
+        and thumbnail in the next steps). Another scan holding the lock is waited for."""
+        try:
+            await asyncio.to_thread(self._folder)
+        except (UnsafePathError, OSError) as exc:
+            self.fail("scan", str(exc))
+            return
+        for _ in range(SCAN_RETRIES):
+            try:
+                await run_scan(self.ctx, series_key=self.series.key)
+                return
+            except ScanRunningError:
+                await asyncio.sleep(0.5)
+            except ShowkeeperError as exc:
+                self.fail("scan", str(exc))
+                return
+        self.fail("scan", "another library scan kept running; the next rescan finds the files")
 
     def _folder(self) -> Path:
         path = ensure_inside(self.root, self.series.folder)

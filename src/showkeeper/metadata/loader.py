@@ -2,8 +2,9 @@
 
 A series is queued when its source load completes (the ``series_loading_update`` event the
 sources publish; so the CLI and every process that adds series feed the same queue), by
-Identify, and by repair. Each worker runs :func:`load.load_metadata` and, for a new series,
-then scans that series' folder so episodes already on disk count at once. A key queued twice
+Identify, and by repair. Each worker runs :func:`load.load_metadata`; for a new series it
+scans that series' folder once the episodes are known, so episodes already on disk count at
+once and get their NFO and thumbnail in the same load. A key queued twice
 runs once. Loads cut short by a stop are queued again at the next start.
 """
 
@@ -21,8 +22,7 @@ from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, Series
 from showkeeper.errors import ShowkeeperError
 from showkeeper.events import Subscription
-from showkeeper.library.lock import ScanRunningError
-from showkeeper.library.service import library_root, run_scan
+from showkeeper.library.service import library_root
 from showkeeper.logging import get_logger
 from showkeeper.metadata.artwork import is_valid_file
 from showkeeper.metadata.load import (
@@ -38,14 +38,12 @@ from showkeeper.metadata.nfo import NfoError, read_nfo
 from showkeeper.metadata.service import TVSHOW_NFO, episode_nfo_path
 
 log = get_logger(__name__)
-SCAN_RETRIES = 20  # a full scan may hold the lease; the one-series scan waits its turn
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     key: str
     opts: LoadOptions
-    scan_after: bool
 
 
 class MetadataLoader:
@@ -80,9 +78,7 @@ class MetadataLoader:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    async def enqueue(
-        self, key: str, *, opts: LoadOptions | None = None, scan_after: bool = False
-    ) -> bool:
+    async def enqueue(self, key: str, *, opts: LoadOptions | None = None) -> bool:
         """Queue a series (False when it is queued already); publishes ``pending``."""
         if key in self._queued:
             return False
@@ -104,12 +100,18 @@ class MetadataLoader:
             message="waiting to load metadata",
             phase="metadata",
         )
-        await self._queue.put(_Job(key, opts or LoadOptions(), scan_after))
+        await self._queue.put(_Job(key, opts or LoadOptions()))
         return True
 
     async def wait_idle(self) -> None:
-        """Until nothing is queued or running (tests, the CLI, the bench)."""
-        await self._idle.wait()
+        """Until no event waits to be read and nothing is queued or running (tests, bench)."""
+        while True:
+            await asyncio.sleep(0.01)  # let the follower read what was just published
+            if self._sub is not None and self._sub.qsize():
+                continue
+            await self._idle.wait()
+            if (self._sub is None or not self._sub.qsize()) and self._idle.is_set():
+                return
 
     async def _follow(self, sub: Subscription) -> None:
         async for event in sub:
@@ -121,7 +123,7 @@ class MetadataLoader:
                 and data.get("phase") != "metadata"
                 and isinstance(data.get("key"), str)
             ):
-                await self.enqueue(data["key"], scan_after=True)
+                await self.enqueue(data["key"], opts=LoadOptions(scan=True))
 
     async def _work(self) -> None:
         while True:
@@ -153,20 +155,6 @@ class MetadataLoader:
             log.info("metadata not loaded", key=job.key, error=str(exc))
             return
         log.info("metadata loaded", **result.as_dict())
-        if job.scan_after and result.status != FAILED:
-            await self._scan(job.key)
-
-    async def _scan(self, key: str) -> None:
-        for _ in range(SCAN_RETRIES):
-            try:
-                await run_scan(self.ctx, series_key=key)
-                return
-            except ScanRunningError:
-                await asyncio.sleep(1.0)
-            except ShowkeeperError as exc:
-                log.info("series folder not scanned", key=key, error=str(exc))
-                return
-        log.info("series folder not scanned: another scan kept running", key=key)
 
 
 async def _set_status(ctx: AppContext, key: str, status: str) -> None:

@@ -23,6 +23,7 @@ from showkeeper.context import AppContext, open_context
 from showkeeper.db.models import Episode, QueueItem
 from showkeeper.downloads.worker import WorkerPool
 from showkeeper.library.service import run_scan
+from showkeeper.metadata.loader import MetadataLoader
 from showkeeper.metrics import Metrics
 from showkeeper.services import build_services, make_scheduler
 from showkeeper.sources.service import add_series
@@ -99,6 +100,9 @@ async def test_a_due_rescan_queues_what_went_missing_and_the_cooldown_holds(
         url = feeds.add("/show.xml", Resource(feed, content_type="application/rss+xml"))
         series = await add_series(ctx, url)
         key, folder = series.key, series.folder
+        loader = ctx.service(MetadataLoader)
+        assert loader is not None
+        await loader.wait_idle()  # the server loads the new series' metadata after the add
 
         # Both episodes were downloaded and scanned in; then the user deletes episode 2's file.
         for n in (1, 2):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
@@ -54,10 +54,10 @@ async def artwork(
 @router.get("/api/series/{key}/episodes/{season}/{episode}/thumb")
 async def thumb(
     key: str,
-    season: int,
-    episode: int,
     request: Request,
     ctx: CtxDep,
+    season: int = Path(ge=0, le=100_000),
+    episode: int = Path(ge=0, le=1_000_000),
     width: int | None = Width,
 ) -> Response:
     """The thumbnail beside a downloaded episode (``<file>-thumb.jpg``)."""
