@@ -183,7 +183,7 @@ class MetaSite:
             return fixture("images.json")
         if path == f"{tv}/season/1":
             return fixture("season_1.json")
-        if path.startswith("/tv/") and path.count("/") == 2 and path[4:].isdigit():
+        if path in ("/tv/90211", "/tv/90212"):  # the other search results
             other = fixture("tv.json")
             other.update(id=int(path[4:]), name=f"Other {path[4:]}", seasons=[])
             return other
