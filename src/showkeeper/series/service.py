@@ -172,6 +172,26 @@ def series_dict(
         "missing_count": int(missing or 0),
         "created_at": series.created_at,
         "updated_at": series.updated_at,
+        "metadata": metadata_dict(series),
+    }
+
+
+def metadata_dict(series: Series) -> dict[str, Any]:
+    """What the metadata loader (metadata/loader.py) did for the series, and its artwork URLs."""
+    base = f"/api/series/{series.key}/artwork"
+    return {
+        "tmdb_id": series.tmdb_id,
+        "tmdb_match": series.tmdb_match,
+        "progress": {
+            "episodes": bool(series.episodes_loaded),
+            "nfo": bool(series.has_nfo),
+            "logo": bool(series.logo_loaded),
+            "images": bool(series.images_loaded),
+        },
+        "errors": series.metadata_errors or {},
+        "started_at": series.loading_started_at,
+        "completed_at": series.loading_completed_at,
+        "artwork": {kind: f"{base}/{kind}" for kind in ("poster", "fanart", "logo", "banner")},
     }
 
 

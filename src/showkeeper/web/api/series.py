@@ -45,6 +45,10 @@ class SeriesOut(BaseModel):
     missing_count: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="TMDB match, the metadata loader's steps and errors, artwork URLs.",
+    )
 
 
 class EpisodeOut(BaseModel):
