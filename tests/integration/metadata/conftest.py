@@ -71,7 +71,11 @@ async def metadata_done(sub: Subscription, key: str, timeout: float = 60) -> lis
     async with asyncio.timeout(timeout):
         async for event in sub:
             data = event.data
-            if data.get("key") != key or data.get("phase") != "metadata":
+            if data.get("key") != key:
+                continue
+            if data.get("phase") != "metadata":
+                if data.get("status") == "failed":  # the source itself could not be read
+                    raise AssertionError(f"the source load of {key} failed: {data}")
                 continue
             seen.append(data)
             if data["status"] in ("completed", "failed"):
