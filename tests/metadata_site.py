@@ -62,6 +62,7 @@ class MetaSite:
     tmdb_script: dict[str, list[Answer]] = field(default_factory=dict)
     tmdb_delay: float = 0.0
     tmdb_requests: list[str] = field(default_factory=list)
+    tmdb_queries: list[dict[str, str]] = field(default_factory=list)
     auth_seen: list[str] = field(default_factory=list)
     server: TestServer | None = None
     tv_overrides: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +142,7 @@ class MetaSite:
     async def _tmdb(self, request: web.Request) -> web.Response:
         path = request.path[2:]  # "/3/tv/1" -> "/tv/1"
         self.tmdb_requests.append(path)
+        self.tmdb_queries.append({k: v for k, v in request.query.items() if k != "api_key"})
         self.auth_seen.append(
             request.headers.get("Authorization") or f"api_key={request.query.get('api_key')}"
         )

@@ -67,6 +67,19 @@ def test_tvshow_minimal_golden() -> None:
     _golden("tvshow_minimal.nfo", tvshow_nfo(minimal))
 
 
+def test_tvshow_with_tmdb_golden() -> None:
+    series = _series(
+        tmdb_id=70523,
+        source_state={"metadata": {"genres": ["Drama", "Mystery"], "studio": "Netflix"}},
+    )
+    _golden("tvshow_tmdb.nfo", tvshow_nfo(series, premiered=date(2017, 12, 1)))
+
+
+def test_episode_with_tmdb_golden() -> None:
+    episode = _episode(tmdb_id=1376224, overview="A boy disappears.\nThe town searches.")
+    _golden("episode_tmdb.nfo", episode_nfo(_series(tmdb_id=70523), episode))
+
+
 def test_episode_golden() -> None:
     _golden("episode.nfo", episode_nfo(_series(), _episode()))
 
