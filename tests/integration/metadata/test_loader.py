@@ -181,3 +181,26 @@ async def test_tmdb_failing_falls_back_and_is_reported(
     # the source's own poster is back, valid
     assert image(library_dir / FOLDER / "poster.jpg") == ("JPEG", 600, 600)
     assert read_nfo(library_dir / FOLDER / "tvshow.nfo")["title"] == "Kestrel Bay"
+
+
+async def test_a_rebuilt_database_finds_the_tmdb_id_in_tvshow_nfo(
+    settings: Settings, site: MetaSite, library_dir: Path, tmp_path: Path
+) -> None:
+    from showkeeper.context import open_context
+    from showkeeper.library.service import run_scan
+
+    site.put("/show.xml", show_feed(site), "application/rss+xml")
+    async with running(with_tmdb(settings, site)) as (ctx, api):
+        key, _ = await add(ctx, api, site.url("/show.xml"))
+    fresh_dir = tmp_path / "data-rebuilt"
+    fresh_dir.mkdir()
+    fresh = settings.model_copy(
+        update={
+            "data_dir": fresh_dir,
+            "database_url": f"sqlite+aiosqlite:///{fresh_dir / 'showkeeper.db'}",
+        }
+    )
+    async with open_context(fresh) as rebuilt:
+        await run_scan(rebuilt)
+        series = await row(rebuilt, key)
+    assert (series.folder, series.tmdb_id, series.source_kind) == (FOLDER, TMDB_ID, "local")
