@@ -1,4 +1,5 @@
-"""After a download completes, write the episode's NFO (and tvshow.nfo if missing)."""
+"""After a download completes, write the episode's NFO (and tvshow.nfo if missing) and its
+thumbnail (when the source or TMDB gave one)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from showkeeper.context import AppContext
 from showkeeper.errors import NotFoundError
 from showkeeper.events import BusConsumer, Subscription
 from showkeeper.logging import get_logger
+from showkeeper.metadata.images import write_episode_thumb
 from showkeeper.metadata.service import write_episode_nfo
 
 log = get_logger(__name__)
@@ -40,3 +42,14 @@ class NfoWriter(BusConsumer):
                 continue
             if result.errors:
                 log.warning("NFOs after a download", episode_id=episode_id, **result.as_dict())
+            try:
+                thumbs = await write_episode_thumb(self.ctx.db, self.ctx.settings, root, episode_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("writing a thumbnail after a download failed", episode_id=episode_id)
+                continue
+            if thumbs.errors:  # the scheduled rescan's repair tries again
+                log.warning(
+                    "no thumbnail after a download", episode_id=episode_id, errors=thumbs.errors
+                )

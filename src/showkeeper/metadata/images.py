@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from sqlalchemy import select, update
+
+from showkeeper.config import Settings
+from showkeeper.db import Database
+from showkeeper.db.models import Episode, Series
 from showkeeper.domain.paths import UnsafePathError, ensure_inside
 from showkeeper.logging import get_logger
-from showkeeper.metadata.artwork import ArtworkError, decide, digest, prepare_image, write_image
+from showkeeper.metadata.artwork import (
+    ArtworkError,
+    decide,
+    digest,
+    prepare_image,
+    thumb_path,
+    write_image,
+)
 from showkeeper.net import HttpClient, OutboundError
+from showkeeper.sources.fetching import make_client
 
 log = get_logger(__name__)
 FETCH_DEADLINE_S = 60.0
@@ -99,4 +112,47 @@ async def apply_targets(
             break
         else:
             run.errors.append(f"{target.key[:200]}: {problems[-1] if problems else 'no image'}")
+    return run
+
+
+async def write_episode_thumb(
+    db: Database, settings: Settings, root: Path, episode_id: int
+) -> ImageRun:
+    """After a download: the ``<stem>-thumb.jpg`` beside the episode, when a thumbnail URL is
+    known (from the source or TMDB) and no valid thumb is there yet."""
+    async with db.session() as s:
+        found = (
+            await s.execute(
+                select(Episode, Series)
+                .join(Series, Series.id == Episode.series_id)
+                .where(Episode.id == episode_id)
+            )
+        ).one_or_none()
+    run = ImageRun()
+    if found is None:
+        return run
+    episode, series = found
+    if not episode.is_downloaded or not episode.file_path or not episode.image_url:
+        return run
+    rel = thumb_path(episode.file_path)
+    try:
+        key = str(PurePosixPath(rel).relative_to(series.folder))
+    except ValueError:
+        return run
+    owned = dict(series.artwork or {})
+    async with make_client(settings, concurrency=2) as http:
+        run = await apply_targets(
+            http,
+            root,
+            [Target(rel=rel, key=key, urls=(episode.image_url,))],
+            owned,
+            max_bytes=settings.artwork_max_mb * 1024 * 1024,
+            replace=False,
+            refresh=False,
+        )
+    if run.written:
+        async with db.write() as s:
+            current = await s.scalar(select(Series.artwork).where(Series.id == series.id))
+            merged = {**(current or {}), key: owned[key]}
+            await s.execute(update(Series).where(Series.id == series.id).values(artwork=merged))
     return run

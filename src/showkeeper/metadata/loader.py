@@ -24,7 +24,7 @@ from showkeeper.errors import ShowkeeperError
 from showkeeper.events import Subscription
 from showkeeper.library.service import library_root
 from showkeeper.logging import get_logger
-from showkeeper.metadata.artwork import is_valid_file
+from showkeeper.metadata.artwork import is_valid_file, thumb_path
 from showkeeper.metadata.load import (
     COMPLETED,
     FAILED,
@@ -171,9 +171,12 @@ async def _interrupted(ctx: AppContext) -> list[str]:
         return list(rows.all())
 
 
-def _needs_repair(root: Path, series: Series, files: Sequence[str], max_bytes: int) -> bool:
-    """True when a flag is off, tvshow.nfo or an episode NFO is missing or broken, or an
-    artwork file we wrote is missing or broken."""
+def _needs_repair(
+    root: Path, series: Series, files: Sequence[tuple[str, bool]], max_bytes: int
+) -> bool:
+    """True when a flag is off, tvshow.nfo or an episode NFO is missing or broken, an artwork
+    file we wrote is missing or broken, or a downloaded episode with a thumbnail URL has no
+    valid thumb (``files``: (file path, has a thumbnail URL))."""
     if not (series.episodes_loaded and series.has_nfo and series.logo_loaded):
         return True
     if not series.images_loaded:
@@ -181,9 +184,14 @@ def _needs_repair(root: Path, series: Series, files: Sequence[str], max_bytes: i
     folder = root / series.folder
     try:
         read_nfo(folder / TVSHOW_NFO)
-        for rel in files:
+        for rel, _ in files:
             read_nfo(root / episode_nfo_path(rel))
     except (NfoError, OSError):
+        return True
+    if any(
+        thumb and not is_valid_file(root / thumb_path(rel), max_bytes=max_bytes)
+        for rel, thumb in files
+    ):
         return True
     return any(
         not is_valid_file(folder / name, max_bytes=max_bytes) for name in (series.artwork or {})
@@ -199,14 +207,14 @@ async def series_needing_repair(ctx: AppContext, keys: Sequence[str] | None = No
     async with ctx.db.session() as s:
         all_series = list((await s.scalars(stmt)).all())
         rows = await s.execute(
-            select(Episode.series_id, Episode.file_path).where(
+            select(Episode.series_id, Episode.file_path, Episode.image_url).where(
                 Episode.is_downloaded.is_(True), Episode.file_path.is_not(None)
             )
         )
-        files: dict[int, list[str]] = {}
-        for sid, path in rows.all():
+        files: dict[int, list[tuple[str, bool]]] = {}
+        for sid, path, image in rows.all():
             if not str(path).lower().endswith(".nfo"):
-                files.setdefault(sid, []).append(str(path))
+                files.setdefault(sid, []).append((str(path), bool(image)))
     # a series whose source failed to load has nothing to describe yet
     all_series = [
         x
