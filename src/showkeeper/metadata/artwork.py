@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -19,7 +21,6 @@ from typing import Final, Literal
 
 from PIL import Image, UnidentifiedImageError
 
-from showkeeper.config_store import atomic_write_bytes
 from showkeeper.domain.paths import ensure_inside
 from showkeeper.errors import ShowkeeperError
 
@@ -194,7 +195,20 @@ def decide(
 
 
 def write_image(root: Path, rel: str, data: bytes) -> Path:
-    """Write checked bytes at ``root/rel`` atomically (``ensure_inside`` first)."""
+    """Write checked bytes at ``root/rel`` atomically (``ensure_inside`` first).
+
+    A temporary file renamed over the target: readers see the old image or the new one. It is
+    not fsynced (unlike NFOs and config): a crash may leave a truncated image, which repair
+    finds (Pillow cannot decode it) and writes again, and the loader stays fast on slow disks.
+    """
     path = ensure_inside(root, rel)
-    atomic_write_bytes(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

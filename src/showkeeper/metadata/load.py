@@ -78,8 +78,17 @@ class LoadResult:
 class _Run:
     """One series' load: the row, the library root, the events."""
 
-    def __init__(self, ctx: AppContext, series: Series, root: Path, opts: LoadOptions) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        series: Series,
+        root: Path,
+        opts: LoadOptions,
+        lock: asyncio.Lock | None,
+    ) -> None:
         self.ctx = ctx
+        # loads running together take turns to write (SQLite would make them spin on its lock)
+        self.lock = lock or asyncio.Lock()
         self.series = series
         self.root = root
         self.opts = opts
@@ -99,7 +108,7 @@ class _Run:
         )
 
     async def set(self, status: str, message: str, **values: Any) -> None:
-        async with self.ctx.db.write() as s:
+        async with self.lock, self.ctx.db.write() as s:
             await s.execute(
                 update(Series)
                 .where(Series.id == self.series.id)
@@ -132,6 +141,7 @@ class _Run:
             g = await gather(self.series, {e.season for e in episodes}, self.ctx.settings, http)
             await record_tmdb(
                 self.ctx.db,
+                lock=self.lock,
                 requests=g.tmdb_requests,
                 error=g.errors.get("tmdb"),
                 auth=g.tmdb_auth_failed,
@@ -184,7 +194,7 @@ class _Run:
         if state.get("metadata") != extras:
             values["source_state"] = {**state, "metadata": extras}
         updates = [{"id": e.id, **v} for e in episodes if (v := episode_values(g, e))]
-        async with self.ctx.db.write() as session:
+        async with self.lock, self.ctx.db.write() as session:
             if values:
                 await session.execute(update(Series).where(Series.id == s.id).values(**values))
             for row in updates:  # few per load; most loads change nothing here
@@ -281,7 +291,12 @@ class _Run:
 
 
 async def load_metadata(
-    ctx: AppContext, key: str, root: Path, opts: LoadOptions | None = None
+    ctx: AppContext,
+    key: str,
+    root: Path,
+    opts: LoadOptions | None = None,
+    *,
+    lock: asyncio.Lock | None = None,
 ) -> LoadResult:
     """Run every metadata step for one series (the loader service calls this in its queue).
 
@@ -292,7 +307,7 @@ async def load_metadata(
         series = await s.scalar(select(Series).where(Series.key == key))
     if series is None:
         raise NotFoundError(f"no series with key {key[:200]!r}")
-    run = _Run(ctx, series, root, opts or LoadOptions())
+    run = _Run(ctx, series, root, opts or LoadOptions(), lock)
     try:
         return await run.run()
     except asyncio.CancelledError:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,23 +17,26 @@ from showkeeper.db.models import SystemSetting
 KEY = "metadata.tmdb"
 
 
-async def save_tmdb_status(db: Database, *, ok: bool, error: str | None, auth: bool) -> None:
-    value = {
-        "ok": ok,
-        "error": error,
-        "bad_key": auth,
-        "at": datetime.now(UTC).isoformat(),
-    }
-    async with db.write() as s:
-        await s.merge(SystemSetting(key=KEY, value=value))
-
-
-async def record_tmdb(db: Database, *, requests: int, error: str | None, auth: bool) -> None:
-    """Store the outcome of a load's TMDB calls (nothing when none were made)."""
+async def record_tmdb(
+    db: Database,
+    *,
+    requests: int,
+    error: str | None,
+    auth: bool,
+    lock: asyncio.Lock | None = None,
+) -> None:
+    """Store the outcome of a load's TMDB calls when it differs from the stored one (nothing
+    when no call was made); ``checked_at`` is when the outcome last changed."""
     if not requests:
         return
     failed = error is not None and not error.startswith("no confident TMDB match")
-    await save_tmdb_status(db, ok=not failed, error=error if failed else None, auth=auth)
+    value = {"ok": not failed, "error": error if failed else None, "bad_key": auth}
+    async with db.session() as s:
+        row = await s.scalar(select(SystemSetting).where(SystemSetting.key == KEY))
+    if row is not None and {k: row.value.get(k) for k in value} == value:
+        return
+    async with lock or contextlib.nullcontext(), db.write() as s:
+        await s.merge(SystemSetting(key=KEY, value={**value, "at": datetime.now(UTC).isoformat()}))
 
 
 async def tmdb_status(settings: Settings, db: Database) -> dict[str, Any]:
