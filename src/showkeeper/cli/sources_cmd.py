@@ -33,6 +33,23 @@ def open_context(settings: Settings) -> AbstractAsyncContextManager[AppContext]:
     return open_ctx(settings)
 
 
+async def _metadata(ctx: Any, key: str) -> str:
+    """As the server does after an add: scan the new series' folder, write its NFOs and art."""
+    from showkeeper.library.service import LibraryUnavailableError, library_root
+    from showkeeper.metadata.load import LoadOptions, load_metadata
+
+    try:
+        root = library_root(ctx.settings)
+    except LibraryUnavailableError as exc:
+        return f"no metadata written ({exc})"
+    result = await load_metadata(ctx, key, root, LoadOptions(scan=True))
+    if result.errors:
+        return "metadata loaded with problems: " + "; ".join(
+            f"{step}: {error}" for step, error in result.errors.items()
+        )
+    return f"metadata loaded ({len(result.written)} images written)"
+
+
 async def _add(
     settings: Settings, url: str, kind: str | None, key: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
@@ -66,12 +83,14 @@ async def _add(
             ) from None
         async with ctx.db.session() as s:
             count = await episode_count(s, row.id)
+        metadata = await _metadata(ctx, row.key)
     return {
         "key": row.key,
         "name": row.name,
         "folder": row.folder,
         "kind": row.source_kind,
         "episodes": count,
+        "metadata": metadata,
     }
 
 
@@ -220,6 +239,7 @@ def register(app: typer.Typer) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        console.print(added["metadata"], highlight=False, soft_wrap=True)
 
     @series_app.command("ls")
     @handle_errors

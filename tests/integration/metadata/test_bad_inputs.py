@@ -136,3 +136,24 @@ async def test_tmdb_answers_of_the_wrong_shape_or_rate_limited(
     # the source's own poster stands in
     with Image.open(library_dir / series.folder / "poster.jpg") as img:
         assert img.format == "JPEG"
+
+
+async def test_an_nfo_with_a_doctype_is_refused_unread_and_kept(
+    settings: Settings, site: MetaSite, library_dir: Path
+) -> None:
+    theirs = (
+        b'<?xml version="1.0"?><!DOCTYPE tvshow [<!ENTITY x "boom">]>'
+        b"<tvshow><title>&x;</title></tvshow>"
+    )
+    folder = library_dir / "Kestrel Bay (2017)"
+    folder.mkdir()
+    (folder / "tvshow.nfo").write_bytes(theirs)
+    site.put("/show.xml", show_feed(site), "application/rss+xml")
+    async with running(settings) as (ctx, api):
+        key, events = await add(ctx, api, site.url("/show.xml"))
+        series = await row(ctx, key)
+    assert events[-1]["status"] == "completed"
+    assert "DOCTYPE" in series.metadata_errors["nfo"]
+    assert not series.has_nfo
+    assert (folder / "tvshow.nfo").read_bytes() == theirs
+    assert every_image_opens(library_dir)  # the poster is still written

@@ -175,6 +175,9 @@ async def test_tmdb_failing_falls_back_and_is_reported(
         second = await row(ctx, key)
         status = (await api.get("/api/metadata/status")).json()
         health = (await api.get("/health/detailed")).json()
+        config = (await api.get("/api/config")).json()
+    assert config["tmdb"]["bad_key"] is True
+    assert config["settings"]["tmdb_api_key"] == "********"
     assert "HTTP 401" in second.metadata_errors["tmdb"]
     assert status["bad_key"] is True and status["status"] == "error"
     assert health["tmdb"]["bad_key"] is True and "401" in health["tmdb"]["last_error"]

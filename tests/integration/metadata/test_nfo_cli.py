@@ -48,3 +48,44 @@ def test_nfo_writes_and_repairs(cli_env: Path, library_dir: Path) -> None:
     unknown = invoke(cli_env, "nfo", "--series", "nope")
     assert unknown.exit_code == 1
     assert "no series with key 'nope'" in unknown.output
+
+
+def test_series_add_writes_metadata_like_the_server(
+    cli_env: Path, library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    from tests.metadata_site import jpeg
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    served = tmp_path / "served"
+    served.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(served)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (served / "cover.jpg").write_bytes(jpeg(500, 500))
+    (served / "show.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Pier</title>'
+        f'<itunes:image href="{base}/cover.jpg"/><item><title>One</title><guid>p1</guid>'
+        f'<enclosure url="{base}/1.mp4" type="video/mp4" length="9"/></item></channel></rss>'
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
+    try:
+        added = invoke(cli_env, "series", "add", f"{base}/show.xml")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert added.exit_code == 0, added.output
+    assert "metadata loaded (1 images written)" in added.output
+    with Image.open(library_dir / "Pier/poster.jpg") as img:
+        assert img.size == (500, 500)
+    assert read_nfo(library_dir / "Pier/tvshow.nfo")["title"] == "Pier"

@@ -41,6 +41,7 @@ def test_add_list_refresh(cli, http_server_dir: tuple[Path, str]) -> None:
     added = cli("series", "add", f"{base}/show.xml")
     assert added.exit_code == 0, added.output
     assert "added The Test Podcast as 127-0-0-1-" in added.output and "2 episodes" in added.output
+    assert "no metadata written (library_dir is not set" in added.output
     (key,) = ls(cli)
     assert ls(cli)[key]["status"] == "completed" and ls(cli)[key]["kind"] == "feed"
 

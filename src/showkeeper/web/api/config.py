@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from showkeeper.config import SettingsError, validate_values
+from showkeeper.metadata.status import tmdb_status
 from showkeeper.web.config_apply import (
     ApplyResult,
     mask,
@@ -26,6 +27,10 @@ router = APIRouter(prefix="/api/config", tags=["config"])
 class ConfigOut(BaseModel):
     settings: dict[str, Any] = Field(description="The settings in effect (secrets masked).")
     stored: dict[str, Any] = Field(description="What config.json holds (secrets masked).")
+    tmdb: dict[str, Any] = Field(
+        default_factory=dict,
+        description="TMDB at its last use: configured, status, bad_key (HTTP 401), last_error.",
+    )
 
 
 class ConfigIn(BaseModel):
@@ -61,7 +66,11 @@ def _out(result: ApplyResult) -> ApplyOut:
 async def get_config(ctx: CtxDep) -> ConfigOut:
     """The settings in effect and what config.json holds; secrets are masked."""
     stored = await asyncio.to_thread(store_for(ctx.settings).read)
-    return ConfigOut(settings=settings_view(ctx.settings), stored=mask(stored))
+    return ConfigOut(
+        settings=settings_view(ctx.settings),
+        stored=mask(stored),
+        tmdb=await tmdb_status(ctx.settings, ctx.db),
+    )
 
 
 @router.put("")
