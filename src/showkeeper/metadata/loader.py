@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, Series
-from showkeeper.errors import ShowkeeperError
+from showkeeper.errors import ConflictError, ShowkeeperError
 from showkeeper.events import Subscription
 from showkeeper.library.service import library_root
 from showkeeper.logging import get_logger
@@ -29,6 +29,7 @@ from showkeeper.metadata.load import (
     COMPLETED,
     FAILED,
     PENDING,
+    SOURCE_BUSY,
     STEPS,
     LoadOptions,
     LoadResult,
@@ -80,18 +81,30 @@ class MetadataLoader:
         self._tasks.clear()
 
     async def enqueue(self, key: str, *, opts: LoadOptions | None = None) -> bool:
-        """Queue a series (False when it is queued already); publishes ``pending``."""
+        """Queue a series (False when it is queued already); publishes ``pending``.
+
+        Raises:
+            ConflictError: the series is being read from its source right now.
+        """
         if key in self._queued:
             return False
         self._queued.add(key)
         self._idle.clear()
-        async with self.ctx.db.write() as s:
-            row = await s.scalar(select(Series).where(Series.key == key))
-            if row is not None:
-                row.loading_status = PENDING
-                folder = row.folder
-            else:
-                folder = None
+        try:
+            async with self.ctx.db.write() as s:
+                row = await s.scalar(select(Series).where(Series.key == key))
+                if row is not None and row.loading_status in SOURCE_BUSY:
+                    raise ConflictError(
+                        f"series {key!r} is loading from its source; its metadata loads after"
+                    )
+                if row is not None:
+                    row.loading_status = PENDING
+                folder = row.folder if row is not None else None
+        except ConflictError:
+            self._queued.discard(key)
+            if not self._queued and not self._running:
+                self._idle.set()
+            raise
         self.ctx.bus.publish(
             "series_loading_update",
             key=key,
@@ -124,7 +137,10 @@ class MetadataLoader:
                 and data.get("phase") != "metadata"
                 and isinstance(data.get("key"), str)
             ):
-                await self.enqueue(data["key"], opts=LoadOptions(scan=True))
+                try:
+                    await self.enqueue(data["key"], opts=LoadOptions(scan=True))
+                except ShowkeeperError as exc:  # loading again from its source meanwhile
+                    log.info("metadata not queued", key=data["key"], error=str(exc))
 
     async def _work(self) -> None:
         while True:
@@ -172,6 +188,15 @@ async def _interrupted(ctx: AppContext) -> list[str]:
         return list(rows.all())
 
 
+def _retryable(errors: dict[str, Any] | None) -> bool:
+    """A recorded step error (TMDB down, the source unreachable...) is tried again; "no
+    confident TMDB match" is not an error to retry (the user picks with Identify)."""
+    return any(
+        not (step == "tmdb" and str(error).startswith("no confident TMDB match"))
+        for step, error in (errors or {}).items()
+    )
+
+
 def _needs_repair(
     root: Path, series: Series, files: Sequence[tuple[str, bool]], max_bytes: int
 ) -> bool:
@@ -180,7 +205,7 @@ def _needs_repair(
     valid thumb (``files``: (file path, has a thumbnail URL))."""
     if not (series.episodes_loaded and series.has_nfo and series.logo_loaded):
         return True
-    if not series.images_loaded:
+    if not series.images_loaded or _retryable(series.metadata_errors):
         return True
     folder = root / series.folder
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
 from showkeeper.db.models import Episode, Series
+from showkeeper.metadata.loader import series_needing_repair
 from showkeeper.metadata.nfo import read_nfo
 from tests.metadata_site import TMDB_ID, Answer, MetaSite, show_feed
 
@@ -165,6 +166,7 @@ async def test_tmdb_failing_falls_back_and_is_reported(
         assert "HTTP 500" in first.metadata_errors["tmdb"]
         assert after_500["status"] == "error" and not after_500["bad_key"]
         assert site.tmdb_requests.count("/search/tv") == 4  # 1 + 3 retries
+        assert await series_needing_repair(ctx) == [key]  # the rescan asks TMDB again
 
         ctx.settings.tmdb_api_key = SecretStr("wrong")  # as PUT /api/config applies it
         (library_dir / FOLDER / "poster.jpg").unlink()
