@@ -197,6 +197,10 @@ class _Run:
         async with self.lock, self.ctx.db.write() as session:
             if values:
                 await session.execute(update(Series).where(Series.id == s.id).values(**values))
+            if g.tmdb_id is None and any(e.tmdb_id for e in episodes):  # the match was removed
+                await session.execute(
+                    update(Episode).where(Episode.series_id == s.id).values(tmdb_id=None)
+                )
             for row in updates:  # few per load; most loads change nothing here
                 ep_id = row.pop("id")
                 await session.execute(update(Episode).where(Episode.id == ep_id).values(**row))

@@ -14,7 +14,7 @@ from showkeeper.metadata.nfo import read_nfo
 from tests.metadata_site import TMDB_ID, MetaSite, jpeg, show_feed
 
 from .conftest import metadata_done, running, with_tmdb
-from .test_loader import FOLDER, VIDEO, add, image, row
+from .test_loader import FOLDER, VIDEO, add, episodes, image, row
 
 
 async def test_identify_fixes_a_missing_match(
@@ -69,6 +69,7 @@ async def test_identify_fixes_a_missing_match(
         series = await row(ctx, key)
         assert (series.tmdb_id, series.tmdb_match) == (None, "none")
         assert "tmdb" not in read_nfo(folder / "tvshow.nfo")["uniqueids"]
+        assert all(e.tmdb_id is None for e in await episodes(ctx, key))
         requests = len(site.tmdb_requests)
         with ctx.bus.subscribe(types={"series_loading_update"}) as sub:
             await api.post(f"/api/series/{key}/metadata")
