@@ -166,9 +166,13 @@ class _Run:
         message = "metadata complete" if done and not self.result.errors else "metadata loaded"
         if self.result.errors:
             message += f" ({len(self.result.errors)} problems: {', '.join(self.result.errors)})"
+        cleared: dict[str, Any] = {}
+        if (self.series.loading_error or "").startswith("metadata:"):
+            cleared["loading_error"] = None  # the last failure of the loader is over
         await self.set(
             COMPLETED,
             message,
+            **cleared,
             images_loaded=self.result.progress["images"],
             loading_completed_at=datetime.now(UTC),
             metadata_errors=self.result.errors or None,
@@ -190,11 +194,12 @@ class _Run:
         if g.posters and not s.image_url:
             values["image_url"] = g.posters[0]
         extras = {"genres": g.genres, "studio": g.studio}
-        state = dict(s.source_state or {})
-        if state.get("metadata") != extras:
-            values["source_state"] = {**state, "metadata": extras}
         updates = [{"id": e.id, **v} for e in episodes if (v := episode_values(g, e))]
         async with self.lock, self.ctx.db.write() as session:
+            # merged with what is stored now: a refresh may have saved new ETags meanwhile
+            state = await session.scalar(select(Series.source_state).where(Series.id == s.id))
+            if (state or {}).get("metadata") != extras:
+                values["source_state"] = {**(state or {}), "metadata": extras}
             if values:
                 await session.execute(update(Series).where(Series.id == s.id).values(**values))
             if g.tmdb_id is None and any(e.tmdb_id for e in episodes):  # the match was removed
