@@ -21,9 +21,10 @@ async def _nfo(
     from showkeeper.context import open_context
     from showkeeper.metadata.load import LoadOptions
     from showkeeper.metadata.loader import repair_metadata, series_needing_repair
+    from showkeeper.series.service import resolve_series_key
 
     async with open_context(settings) as ctx:
-        keys = [series] if series else None
+        keys = [await resolve_series_key(ctx.db, series)] if series else None
         force = not repair or replace  # without --repair: load everything asked for
         if force:
             from sqlalchemy import select
@@ -37,10 +38,6 @@ async def _nfo(
                 total = len((await s.scalars(stmt)).all())
         else:
             total = len(await series_needing_repair(ctx, keys))
-        if series and not total and force:
-            from showkeeper.errors import NotFoundError
-
-            raise NotFoundError(f"no series with key {series!r}")
         with Progress(
             TextColumn("[bold]metadata[/]"),
             BarColumn(),
@@ -69,7 +66,8 @@ def register(app: typer.Typer) -> None:
     def nfo(
         ctx: typer.Context,
         series: Annotated[
-            str | None, typer.Option("--series", help="Only this series (its key).")
+            str | None,
+            typer.Option("--series", help="Only this series (key, folder or unique prefix)."),
         ] = None,
         repair: Annotated[
             bool,

@@ -46,8 +46,10 @@ def test_nfo_writes_and_repairs(cli_env: Path, library_dir: Path) -> None:
     assert read_nfo(episode)["episode"] == 1
 
     unknown = invoke(cli_env, "nfo", "--series", "nope")
-    assert unknown.exit_code == 1
-    assert "no series with key 'nope'" in unknown.output
+    assert unknown.exit_code == 2  # not found: a usage error
+    assert "nope" in unknown.output
+    by_folder = invoke(cli_env, "nfo", "--series", "Pier (2020)")
+    assert by_folder.exit_code == 0 and "1 series loaded" in " ".join(by_folder.output.split())
 
 
 def test_series_add_writes_metadata_like_the_server(
