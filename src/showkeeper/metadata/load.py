@@ -45,6 +45,16 @@ STEPS = (LOADING_EPISODES, LOADING_NFO, LOADING_LOGO, LOADING_IMAGES)
 # the source's own loading states (sources/service.py): the loader waits for those to end
 SOURCE_BUSY = ("probing", "saving")
 SCAN_RETRIES = 60  # half-second waits for another scan to end
+NFO_MESSAGE = "writing tvshow.nfo and episode NFOs"
+
+
+@dataclass
+class Shared:
+    """What loads running together share: their turn to write (SQLite would make them spin on
+    its lock), and TMDB's outcome as last stored (read once, written when it changes)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tmdb: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +94,18 @@ class _Run:
         series: Series,
         root: Path,
         opts: LoadOptions,
-        lock: asyncio.Lock | None,
+        shared: Shared | None,
     ) -> None:
         self.ctx = ctx
-        # loads running together take turns to write (SQLite would make them spin on its lock)
-        self.lock = lock or asyncio.Lock()
+        self.shared = shared or Shared()
+        self.lock = self.shared.lock
         self.series = series
         self.root = root
         self.opts = opts
         self.result = LoadResult(series.key)
         self.max_bytes = ctx.settings.artwork_max_mb * 1024 * 1024
         self.owned: dict[str, str] = dict(series.artwork or {})
+        self.known: list[Episode] | None = None  # the episodes as stored (None: read again)
 
     def publish(self, status: str, message: str) -> None:
         self.ctx.bus.publish(
@@ -107,13 +118,16 @@ class _Run:
             phase="metadata",
         )
 
-    async def set(self, status: str, message: str, **values: Any) -> None:
-        async with self.lock, self.ctx.db.write() as s:
-            await s.execute(
-                update(Series)
-                .where(Series.id == self.series.id)
-                .values(loading_status=status, **values)
-            )
+    async def set(self, status: str, message: str, *, persist: bool = True, **values: Any) -> None:
+        """Publish a step; ``persist`` also stores it (the logo and images steps are only
+        published: their flags are stored with the end, one write fewer each per series)."""
+        if persist:
+            async with self.lock, self.ctx.db.write() as s:
+                await s.execute(
+                    update(Series)
+                    .where(Series.id == self.series.id)
+                    .values(loading_status=status, **values)
+                )
         self.publish(status, message)
 
     def fail(self, step: str, error: str) -> None:
@@ -139,27 +153,33 @@ class _Run:
         async with make_client(self.ctx.settings, concurrency=8) as http:
             episodes = await self.episodes()
             g = await gather(self.series, {e.season for e in episodes}, self.ctx.settings, http)
-            await record_tmdb(
+            self.shared.tmdb = await record_tmdb(
                 self.ctx.db,
                 lock=self.lock,
+                known=self.shared.tmdb,
                 requests=g.tmdb_requests,
                 error=g.errors.get("tmdb"),
                 auth=g.tmdb_auth_failed,
             )
             self.result.tmdb_requests = g.tmdb_requests
             self.result.errors.update(g.errors)
-            await self._store(g, episodes)
             if self.opts.scan:
+                await self._store(g, episodes, status=None)
                 await self._scan()
+                self.result.progress["episodes"] = True
+                await self.set(LOADING_NFO, NFO_MESSAGE, episodes_loaded=True)
+            else:
+                self.result.progress["episodes"] = True
+                await self._store(g, episodes, status=LOADING_NFO)
+                self.publish(LOADING_NFO, NFO_MESSAGE)
             self.result.progress["episodes"] = True
-            await self.set(LOADING_NFO, "writing tvshow.nfo and episode NFOs", episodes_loaded=True)
             await self._nfo()
-            await self.set(LOADING_LOGO, "loading the logo", has_nfo=self.result.progress["nfo"])
+            await self.set(LOADING_LOGO, "loading the logo", persist=False)
             await self._logo(http, g)
             await self.set(
                 LOADING_IMAGES,
                 "loading poster, fanart, season posters and thumbnails",
-                logo_loaded=self.result.progress["logo"],
+                persist=False,
             )
             await self._images(http, g)
         done = all(self.result.progress.values())
@@ -173,6 +193,8 @@ class _Run:
             COMPLETED,
             message,
             **cleared,
+            has_nfo=self.result.progress["nfo"],
+            logo_loaded=self.result.progress["logo"],
             images_loaded=self.result.progress["images"],
             loading_completed_at=datetime.now(UTC),
             metadata_errors=self.result.errors or None,
@@ -180,8 +202,11 @@ class _Run:
         )
         return self.result
 
-    async def _store(self, g: Gathered, episodes: list[Episode]) -> None:
+    async def _store(self, g: Gathered, episodes: list[Episode], *, status: str | None) -> None:
+        """What was gathered, in one write; with ``status``, the next step is stored too."""
         values: dict[str, Any] = {}
+        if status is not None:
+            values.update(loading_status=status, episodes_loaded=True)
         s = self.series
         if g.tmdb_id != s.tmdb_id:
             values["tmdb_id"] = g.tmdb_id
@@ -194,7 +219,7 @@ class _Run:
         if g.posters and not s.image_url:
             values["image_url"] = g.posters[0]
         extras = {"genres": g.genres, "studio": g.studio}
-        updates = [{"id": e.id, **v} for e in episodes if (v := episode_values(g, e))]
+        updates = [(e, v) for e in episodes if (v := episode_values(g, e))]
         async with self.lock, self.ctx.db.write() as session:
             # merged with what is stored now: a refresh may have saved new ETags meanwhile
             state = await session.scalar(select(Series.source_state).where(Series.id == s.id))
@@ -206,16 +231,23 @@ class _Run:
                 await session.execute(
                     update(Episode).where(Episode.series_id == s.id).values(tmdb_id=None)
                 )
-            for row in updates:  # few per load; most loads change nothing here
-                ep_id = row.pop("id")
-                await session.execute(update(Episode).where(Episode.id == ep_id).values(**row))
+            for ep, row in updates:  # few per load; most loads change nothing here
+                await session.execute(update(Episode).where(Episode.id == ep.id).values(**row))
             fresh = await session.scalar(select(Series).where(Series.id == s.id))
         if fresh is not None:
             self.series = fresh
+        for ep, row in updates:
+            for name, value in row.items():
+                setattr(ep, name, value)
+        if g.tmdb_id is None:
+            for ep in episodes:
+                ep.tmdb_id = None
+        self.known = episodes  # as stored now (a scan after this reads them again)
 
     async def _scan(self) -> None:
         """Scan the new series' folder, so episodes already on disk count (and get their NFO
         and thumbnail in the next steps). Another scan holding the lock is waited for."""
+        self.known = None  # the scan links files: read the episodes again afterwards
         try:
             await asyncio.to_thread(self._folder)
         except (UnsafePathError, OSError) as exc:
@@ -287,7 +319,7 @@ class _Run:
         for season, url in sorted(g.season_posters.items()):
             targets.append(self._target(season_poster_name(season), [url]))
         folder = PurePosixPath(self.series.folder)
-        for ep in await self.episodes():
+        for ep in self.known if self.known is not None else await self.episodes():
             if not ep.is_downloaded or not ep.file_path or not ep.image_url:
                 continue
             rel = thumb_path(ep.file_path)
@@ -305,7 +337,7 @@ async def load_metadata(
     root: Path,
     opts: LoadOptions | None = None,
     *,
-    lock: asyncio.Lock | None = None,
+    shared: Shared | None = None,
 ) -> LoadResult:
     """Run every metadata step for one series (the loader service calls this in its queue).
 
@@ -316,7 +348,7 @@ async def load_metadata(
         series = await s.scalar(select(Series).where(Series.key == key))
     if series is None:
         raise NotFoundError(f"no series with key {key[:200]!r}")
-    run = _Run(ctx, series, root, opts or LoadOptions(), lock)
+    run = _Run(ctx, series, root, opts or LoadOptions(), shared)
     try:
         return await run.run()
     except asyncio.CancelledError:

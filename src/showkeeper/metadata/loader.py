@@ -33,6 +33,7 @@ from showkeeper.metadata.load import (
     STEPS,
     LoadOptions,
     LoadResult,
+    Shared,
     load_metadata,
 )
 from showkeeper.metadata.nfo import NfoError, read_nfo
@@ -62,7 +63,7 @@ class MetadataLoader:
         self._sub: Subscription | None = None
         self._idle = asyncio.Event()
         self._idle.set()
-        self._write_lock = asyncio.Lock()  # the workers' database writes take turns
+        self._shared = Shared()  # the workers take turns to write
 
     async def start(self) -> None:
         self._sub = self.ctx.bus.subscribe(types={"series_loading_update"}, maxsize=10000)
@@ -167,7 +168,7 @@ class MetadataLoader:
             await _set_status(self.ctx, job.key, COMPLETED)
             return
         try:
-            result = await load_metadata(self.ctx, job.key, root, job.opts, lock=self._write_lock)
+            result = await load_metadata(self.ctx, job.key, root, job.opts, shared=self._shared)
         except ShowkeeperError as exc:  # deleted meanwhile
             log.info("metadata not loaded", key=job.key, error=str(exc))
             return
@@ -278,13 +279,13 @@ async def repair_metadata(
     else:
         todo = await series_needing_repair(ctx, keys)
     limit = asyncio.Semaphore(ctx.settings.metadata_concurrency)
-    lock = asyncio.Lock()
+    shared = Shared()
     results: list[LoadResult] = []
 
     async def one(key: str) -> None:
         async with limit:
             try:
-                result = await load_metadata(ctx, key, root, opts, lock=lock)
+                result = await load_metadata(ctx, key, root, opts, shared=shared)
             except ShowkeeperError as exc:
                 log.info("metadata not repaired", key=key, error=str(exc))
                 return

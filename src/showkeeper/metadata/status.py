@@ -24,19 +24,27 @@ async def record_tmdb(
     error: str | None,
     auth: bool,
     lock: asyncio.Lock | None = None,
-) -> None:
+    known: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """Store the outcome of a load's TMDB calls when it differs from the stored one (nothing
-    when no call was made); ``checked_at`` is when the outcome last changed."""
+    when no call was made); ``checked_at`` is when the outcome last changed.
+
+    ``known`` is what a previous call returned (loads running together pass it on, so the
+    stored value is read once, not once per series). Returns the outcome now stored.
+    """
     if not requests:
-        return
+        return known
     failed = error is not None and not error.startswith("no confident TMDB match")
     value = {"ok": not failed, "error": error if failed else None, "bad_key": auth}
-    async with db.session() as s:
-        row = await s.scalar(select(SystemSetting).where(SystemSetting.key == KEY))
-    if row is not None and {k: row.value.get(k) for k in value} == value:
-        return
+    if known is None:
+        async with db.session() as s:
+            row = await s.scalar(select(SystemSetting).where(SystemSetting.key == KEY))
+        known = {k: row.value.get(k) for k in value} if row is not None else {}
+    if known == value:
+        return value
     async with lock or contextlib.nullcontext(), db.write() as s:
         await s.merge(SystemSetting(key=KEY, value={**value, "at": datetime.now(UTC).isoformat()}))
+    return value
 
 
 async def tmdb_status(settings: Settings, db: Database) -> dict[str, Any]:
