@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from showkeeper.cli.base import console, handle_errors, run_async, settings_from
+from showkeeper.cli.base import cli_logging, console, handle_errors, run_async, settings_from
 
 if TYPE_CHECKING:
     from showkeeper.config import Settings
@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 async def _nfo(
     settings: Settings, series: str | None, repair: bool, replace: bool
 ) -> list[LoadResult]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
+    from showkeeper.cli.progress import delayed_bar
     from showkeeper.context import open_context
     from showkeeper.metadata.load import LoadOptions
     from showkeeper.metadata.loader import repair_metadata, series_needing_repair
@@ -38,18 +37,11 @@ async def _nfo(
                 total = len((await s.scalars(stmt)).all())
         else:
             total = len(await series_needing_repair(ctx, keys))
-        with Progress(
-            TextColumn("[bold]metadata[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[last]}"),
-            console=console.get(),
-            transient=True,
-        ) as progress:
-            task = progress.add_task("nfo", total=total, last="")
+        with delayed_bar("metadata", "series") as bar:
+            bar.update(total=total)
 
             def done(result: LoadResult) -> None:
-                progress.update(task, advance=1, last=result.key)
+                bar.update(advance=1, extra=f" · {result.key}")
 
             return await repair_metadata(
                 ctx,
@@ -80,7 +72,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Write NFOs and artwork (poster, fanart, logo, thumbs) for the library's series."""
-        results = run_async(_nfo(settings_from(ctx), series, repair, replace_artwork))
+        settings = settings_from(ctx)
+        cli_logging(settings)
+        results = run_async(_nfo(settings, series, repair, replace_artwork))
         problems = 0
         for result in results:
             if result.errors:
