@@ -93,6 +93,9 @@ class Series(Base):
     tmdb_id: Mapped[int | None] = mapped_column(Integer)
     # how tmdb_id was set: "auto" (confident match), "manual" (Identify), "none" (user: no match)
     tmdb_match: Mapped[str | None] = mapped_column(String(10))
+    # the metadata loader's step (pending / loading_episodes / loading_nfo / loading_logo /
+    # loading_images / completed / failed); loading_status stays the source's own
+    metadata_status: Mapped[str | None] = mapped_column(String(40))
     episodes_loaded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     has_nfo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     logo_loaded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,7 +1,9 @@
 """Load one series' metadata: the steps the background loader (loader.py) runs.
 
 ``pending -> loading_episodes -> loading_nfo -> loading_logo -> loading_images ->
-completed | failed``, each published as ``series_loading_update`` (``key``, ``folder``,
+completed | failed``, stored in ``Series.metadata_status`` (``loading_status`` stays the
+source's, so a refresh is never refused while artwork loads) and each published as
+``series_loading_update`` (``key``, ``folder``,
 ``status``, ``progress`` {episodes, nfo, logo, images}, ``message``, ``phase="metadata"``).
 A step that fails records its error in ``Series.metadata_errors`` and the next step still
 runs: a missing poster never fails a series. Only an unexpected error fails it.
@@ -42,8 +44,8 @@ LOADING_IMAGES = "loading_images"
 COMPLETED = "completed"
 FAILED = "failed"
 STEPS = (LOADING_EPISODES, LOADING_NFO, LOADING_LOGO, LOADING_IMAGES)
-# the source's own loading states (sources/service.py): the loader waits for those to end
-SOURCE_BUSY = ("probing", "saving")
+# the source's own loading states (sources/service.py): a reload waits for those to end
+SOURCE_BUSY = ("pending", "probing", "loading_episodes", "saving")
 SCAN_RETRIES = 60  # half-second waits for another scan to end
 NFO_MESSAGE = "writing tvshow.nfo and episode NFOs"
 
@@ -126,7 +128,7 @@ class _Run:
                 await s.execute(
                     update(Series)
                     .where(Series.id == self.series.id)
-                    .values(loading_status=status, **values)
+                    .values(metadata_status=status, **values)
                 )
         self.publish(status, message)
 
@@ -186,13 +188,9 @@ class _Run:
         message = "metadata complete" if done and not self.result.errors else "metadata loaded"
         if self.result.errors:
             message += f" ({len(self.result.errors)} problems: {', '.join(self.result.errors)})"
-        cleared: dict[str, Any] = {}
-        if (self.series.loading_error or "").startswith("metadata:"):
-            cleared["loading_error"] = None  # the last failure of the loader is over
         await self.set(
             COMPLETED,
             message,
-            **cleared,
             has_nfo=self.result.progress["nfo"],
             logo_loaded=self.result.progress["logo"],
             images_loaded=self.result.progress["images"],
@@ -206,7 +204,7 @@ class _Run:
         """What was gathered, in one write; with ``status``, the next step is stored too."""
         values: dict[str, Any] = {}
         if status is not None:
-            values.update(loading_status=status, episodes_loaded=True)
+            values.update(metadata_status=status, episodes_loaded=True)
         s = self.series
         if g.tmdb_id != s.tmdb_id:
             values["tmdb_id"] = g.tmdb_id
@@ -361,7 +359,6 @@ async def load_metadata(
             FAILED,
             f"loading metadata failed ({type(exc).__name__}: {exc})",
             metadata_errors=run.result.errors,
-            loading_error=f"metadata: {type(exc).__name__}: {exc}"[:2000],
             loading_completed_at=datetime.now(UTC),
         )
         return run.result

@@ -1,8 +1,8 @@
 """The per-series metadata loader: one task queue, ``metadata_concurrency`` workers.
 
 A series is queued when its source load completes (the ``series_loading_update`` event the
-sources publish; so the CLI and every process that adds series feed the same queue), by
-Identify, and by repair. Each worker runs :func:`load.load_metadata`; for a new series it
+sources publish), when a refresh finds new episodes (``episodes_added``: their plots and
+thumbnail URLs), by Identify and by a reload. Each worker runs :func:`load.load_metadata`; for a new series it
 scans that series' folder once the episodes are known, so episodes already on disk count at
 once and get their NFO and thumbnail in the same load. A key queued twice
 runs once. Loads cut short by a stop are queued again at the next start.
@@ -66,7 +66,9 @@ class MetadataLoader:
         self._shared = Shared()  # the workers take turns to write
 
     async def start(self) -> None:
-        self._sub = self.ctx.bus.subscribe(types={"series_loading_update"}, maxsize=10000)
+        self._sub = self.ctx.bus.subscribe(
+            types={"series_loading_update", "episodes_added"}, maxsize=10000
+        )
         self._tasks.append(asyncio.create_task(self._follow(self._sub), name="metadata-follow"))
         for n in range(self.concurrency):
             self._tasks.append(asyncio.create_task(self._work(), name=f"metadata-{n}"))
@@ -99,7 +101,7 @@ class MetadataLoader:
                         f"series {key!r} is loading from its source; its metadata loads after"
                     )
                 if row is not None:
-                    row.loading_status = PENDING
+                    row.metadata_status = PENDING
                 folder = row.folder if row is not None else None
         except ConflictError:
             self._queued.discard(key)
@@ -131,6 +133,11 @@ class MetadataLoader:
     async def _follow(self, sub: Subscription) -> None:
         async for event in sub:
             data = event.data
+            if event.type == "episodes_added":
+                # a refresh found new episodes: their plots and thumbnails come with a load
+                if event.origin is None and isinstance(data.get("key"), str):
+                    await self._queue_quietly(data["key"], LoadOptions())
+                continue
             # the source's load finished (not one of our own events, not another process's)
             if (
                 event.origin is None
@@ -138,10 +145,13 @@ class MetadataLoader:
                 and data.get("phase") != "metadata"
                 and isinstance(data.get("key"), str)
             ):
-                try:
-                    await self.enqueue(data["key"], opts=LoadOptions(scan=True))
-                except ShowkeeperError as exc:  # loading again from its source meanwhile
-                    log.info("metadata not queued", key=data["key"], error=str(exc))
+                await self._queue_quietly(data["key"], LoadOptions(scan=True))
+
+    async def _queue_quietly(self, key: str, opts: LoadOptions) -> None:
+        try:
+            await self.enqueue(key, opts=opts)
+        except ShowkeeperError as exc:  # loading again from its source meanwhile
+            log.info("metadata not queued", key=key, error=str(exc))
 
     async def _work(self) -> None:
         while True:
@@ -165,7 +175,7 @@ class MetadataLoader:
             root = library_root(self.ctx.settings)
         except ShowkeeperError as exc:
             log.warning("metadata not loaded: no library", key=job.key, error=str(exc))
-            await _set_status(self.ctx, job.key, COMPLETED)
+            await _set_status(self.ctx, job.key, None)
             return
         try:
             result = await load_metadata(self.ctx, job.key, root, job.opts, shared=self._shared)
@@ -175,16 +185,16 @@ class MetadataLoader:
         log.info("metadata loaded", **result.as_dict())
 
 
-async def _set_status(ctx: AppContext, key: str, status: str) -> None:
+async def _set_status(ctx: AppContext, key: str, status: str | None) -> None:
     async with ctx.db.write() as s:
-        await s.execute(update(Series).where(Series.key == key).values(loading_status=status))
+        await s.execute(update(Series).where(Series.key == key).values(metadata_status=status))
 
 
 async def _interrupted(ctx: AppContext) -> list[str]:
-    """Series a stopped process left in a metadata step (pending included when it was ours)."""
+    """Series a stopped process left queued or in a metadata step."""
     async with ctx.db.session() as s:
         rows = await s.scalars(
-            select(Series.key).where(Series.loading_status.in_(STEPS[1:]))  # nfo, logo, images
+            select(Series.key).where(Series.metadata_status.in_((PENDING, *STEPS)))
         )
         return list(rows.all())
 
@@ -204,6 +214,8 @@ def _needs_repair(
     """True when a flag is off, tvshow.nfo or an episode NFO is missing or broken, an artwork
     file we wrote is missing or broken, or a downloaded episode with a thumbnail URL has no
     valid thumb (``files``: (file path, has a thumbnail URL))."""
+    if series.metadata_status == FAILED:
+        return True
     if not (series.episodes_loaded and series.has_nfo and series.logo_loaded):
         return True
     if not series.images_loaded or _retryable(series.metadata_errors):
@@ -228,7 +240,7 @@ def _needs_repair(
 async def series_needing_repair(ctx: AppContext, keys: Sequence[str] | None = None) -> list[str]:
     """Loaded series whose metadata files are missing or broken on disk."""
     root = library_root(ctx.settings)
-    stmt = select(Series).where(Series.loading_status.in_((COMPLETED, FAILED)))
+    stmt = select(Series).where(Series.loading_status == COMPLETED)  # the source is loaded
     if keys is not None:
         stmt = stmt.where(Series.key.in_(list(keys)))
     async with ctx.db.session() as s:
@@ -242,12 +254,6 @@ async def series_needing_repair(ctx: AppContext, keys: Sequence[str] | None = No
         for sid, path, image in rows.all():
             if not str(path).lower().endswith(".nfo"):
                 files.setdefault(sid, []).append((str(path), bool(image)))
-    # a series whose source failed to load has nothing to describe yet
-    all_series = [
-        x
-        for x in all_series
-        if x.loading_status == COMPLETED or (x.loading_error or "").startswith("metadata:")
-    ]
     max_bytes = ctx.settings.artwork_max_mb * 1024 * 1024
 
     def check() -> list[str]:

@@ -180,6 +180,7 @@ def metadata_dict(series: Series) -> dict[str, Any]:
     """What the metadata loader (metadata/loader.py) did for the series, and its artwork URLs."""
     base = f"/api/series/{series.key}/artwork"
     return {
+        "status": series.metadata_status,
         "tmdb_id": series.tmdb_id,
         "tmdb_match": series.tmdb_match,
         "progress": {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from showkeeper.config import Settings
 from showkeeper.context import AppContext
@@ -209,3 +209,26 @@ async def test_a_rebuilt_database_finds_the_tmdb_id_in_tvshow_nfo(
         await run_scan(rebuilt)
         series = await row(rebuilt, key)
     assert (series.folder, series.tmdb_id, series.source_kind) == (FOLDER, TMDB_ID, "local")
+
+
+async def test_new_episodes_from_a_refresh_get_their_metadata(
+    settings: Settings, site: MetaSite, library_dir: Path
+) -> None:
+    site.put("/show.xml", show_feed(site, episodes=2), "application/rss+xml")
+    async with running(settings) as (ctx, api):
+        key, _ = await add(ctx, api, site.url("/show.xml"))
+        series = await row(ctx, key)
+        assert (series.loading_status, series.metadata_status) == ("completed", "completed")
+        async with ctx.db.write() as s:  # as if artwork were still loading: refresh anyway
+            await s.execute(
+                update(Series).where(Series.key == key).values(metadata_status="loading_images")
+            )
+        site.put("/show.xml", show_feed(site, episodes=3), "application/rss+xml")
+        with ctx.bus.subscribe(types={"series_loading_update"}) as sub:
+            resp = await api.post(f"/api/series/{key}/refresh")
+            assert resp.status_code == 202
+            events = await metadata_done(sub, key)
+        eps = await episodes(ctx, key)
+    assert events[-1]["status"] == "completed"
+    assert [(e.episode, e.overview) for e in eps][-1] == (3, "Plot of episode 3 & more.")
+    assert eps[-1].image_url == site.url("/art/ep3.jpg")

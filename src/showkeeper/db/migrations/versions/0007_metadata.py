@@ -1,4 +1,4 @@
-"""Metadata: the TMDB match, the loader's per-series flags and times, episode plots and thumbs.
+"""Metadata: the TMDB match, the loader's step, flags and times, episode plots and thumbs.
 
 Revision ID: 0007
 Revises: 0001
@@ -22,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("series") as batch:
         batch.add_column(sa.Column("tmdb_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("tmdb_match", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("metadata_status", sa.String(length=40), nullable=True))
         for flag in FLAGS:
             batch.add_column(
                 sa.Column(flag, sa.Boolean(), nullable=False, server_default=sa.false())
@@ -49,6 +50,7 @@ def downgrade() -> None:
             "loading_completed_at",
             "loading_started_at",
             *reversed(FLAGS),
+            "metadata_status",
             "tmdb_match",
             "tmdb_id",
         ):
