@@ -184,6 +184,7 @@ class _Run:
                 persist=False,
             )
             await self._images(http, g)
+        await asyncio.to_thread(self._prune)
         done = all(self.result.progress.values())
         message = "metadata complete" if done and not self.result.errors else "metadata loaded"
         if self.result.errors:
@@ -261,6 +262,13 @@ class _Run:
                 self.fail("scan", str(exc))
                 return
         self.fail("scan", "another library scan kept running; the next rescan finds the files")
+
+    def _prune(self) -> None:
+        """Forget files we wrote that are gone (a rename moved a thumb, a user deleted an
+        episode): repair would otherwise look for them every day. What this load wanted and
+        could not write stays recorded by its error instead."""
+        folder = self.root / self.series.folder
+        self.owned = {k: v for k, v in self.owned.items() if (folder / k).is_file()}
 
     def _folder(self) -> Path:
         path = ensure_inside(self.root, self.series.folder)

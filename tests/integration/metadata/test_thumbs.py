@@ -49,3 +49,34 @@ async def test_download_complete_writes_nfo_and_thumb(
         assert await series_needing_repair(ctx) == []
         thumb.unlink()
         assert await series_needing_repair(ctx) == ["example-com-dark"]
+
+
+async def test_a_thumb_gone_with_its_episode_is_forgotten_after_one_repair(
+    settings: Settings, site: MetaSite, library_dir: Path
+) -> None:
+    from showkeeper.metadata.loader import repair_metadata
+
+    async with open_context(settings, services=download_companions) as ctx:
+        rows = await seed_series(ctx.db, library_dir)
+        episode_id, rel = rows[(1, 2)]
+        async with ctx.db.write() as s:
+            await s.execute(
+                update(Episode)
+                .where(Episode.id == episode_id)
+                .values(image_url=site.url("/art/ep2.jpg"))
+            )
+        await repair_metadata(ctx, force=True)
+        thumb = library_dir / rel.replace(".mp4", "-thumb.jpg")
+        assert thumb.is_file() and await series_needing_repair(ctx) == []
+        # the episode's file and its thumb go away (a rename elsewhere, a deletion)
+        thumb.unlink()
+        (library_dir / rel).unlink()
+        async with ctx.db.write() as s:
+            await s.execute(
+                update(Episode)
+                .where(Episode.id == episode_id)
+                .values(is_downloaded=False, file_path=None)
+            )
+        assert await series_needing_repair(ctx) == ["example-com-dark"]
+        await repair_metadata(ctx)
+        assert await series_needing_repair(ctx) == []  # not looked for every day after
