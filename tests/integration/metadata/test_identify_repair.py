@@ -155,3 +155,25 @@ async def test_the_scheduled_rescan_repairs_what_was_deleted(
     )
     assert read_nfo(folder / "tvshow.nfo")["title"] == "Kestrel Bay"
     assert read_nfo(folder / "Season 01/Kestrel Bay - S01E01.nfo")["episode"] == 1
+
+
+async def test_identify_dialog_on_the_series_page(
+    settings: Settings, site: MetaSite, library_dir: Path
+) -> None:
+    site.put("/show.xml", show_feed(site, title="Kestrel"), "application/rss+xml")
+    async with running(with_tmdb(settings, site)) as (ctx, api):
+        key, _ = await add(ctx, api, site.url("/show.xml"))
+        page = await api.get(f"/series/{key}")
+        assert page.status_code == 200, page.text
+        assert 'id="identify-dialog"' in page.text and "Not matched to TMDB yet." in page.text
+        assert f'hx-get="/series/{key}/identify"' in page.text
+        partial = await api.get(f"/series/{key}/identify", params={"q": "Kestrel Bay"})
+        assert partial.status_code == 200
+        assert partial.text.count("Use this") == 3
+        assert '{"tmdb_id": 90210}' in partial.text.replace("&#34;", '"')
+        assert 'src="/api/metadata/tmdb-poster/kestrelPoster1.jpg"' in partial.text
+        none = await api.get(f"/series/{key}/identify", params={"q": "zzz nothing"})
+        assert "TMDB has no series matching" in none.text
+        ctx.settings.tmdb_api_key = None
+        off = await api.get(f"/series/{key}/identify")
+        assert "no TMDB key is set" in off.text

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from showkeeper.downloads.service import series_items
 from showkeeper.downloads.views import ItemView
+from showkeeper.errors import ShowkeeperError
+from showkeeper.metadata.identify import candidates
 from showkeeper.series.missing import missing_ids, today_utc
 from showkeeper.series.service import get_series
 from showkeeper.web.auth import PrincipalDep
 from showkeeper.web.deps import CtxDep
 from showkeeper.web.pages.posters import poster_url
-from showkeeper.web.pages.render import percent, render
+from showkeeper.web.pages.render import percent, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,3 +92,21 @@ async def series_page(request: Request, key: str, ctx: CtxDep, principal: Princi
         active="library",
         partial="_seasons.html",
     )
+
+
+@router.get("/series/{key}/identify")
+async def identify_results(
+    request: Request,
+    key: str,
+    ctx: CtxDep,
+    principal: PrincipalDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """TMDB candidates for the Identify dialog (an htmx partial); errors shown in place."""
+    data: dict[str, Any] = {"key": key, "q": q, "candidates": [], "error": None}
+    try:
+        found = await candidates(ctx, key, q.strip() or None)
+        data.update(key=found["key"], q=found["query"], candidates=found["candidates"])
+    except ShowkeeperError as exc:
+        data["error"] = str(exc)
+    return templates.TemplateResponse(request, "_identify_results.html", data)
