@@ -167,6 +167,12 @@ async def test_every_page_renders_with_2000_series(api: httpx.AsyncClient, app: 
     assert "4000 missing episodes" in wanted and "page 1 of 40" in wanted
     last = (await api.get("/wanted", params={"page": 40})).text
     assert "Series 1999" in last
+    # the pager keeps the other parameters and links both ways
+    assert 'rel="next" href="/?sort=name&amp;order=asc&amp;page=2"' in library
+    assert 'rel="prev" href="/wanted?page=39"' in last and 'rel="next"' not in last
+    sorted_page = (await api.get("/", params={"sort": "year", "page": 2})).text
+    assert 'rel="prev" href="/?sort=year&amp;order=asc&amp;page=1"' in sorted_page
+    assert 'rel="next" href="/?sort=year&amp;order=asc&amp;page=3"' in sorted_page
 
 
 @pytest.mark.postgres
