@@ -22,16 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from showkeeper.db import Database
 from showkeeper.db.models import Episode, Series
 from showkeeper.errors import NotFoundError
+from showkeeper.metadata.artwork import FILE_NAMES  # served at /api/series/{key}/artwork/{kind}
 from showkeeper.series.missing import today_utc
 from showkeeper.series.tags import tags_by_series
-
-ARTWORK_FILES: dict[str, str] = {
-    "poster": "poster.jpg",
-    "fanart": "fanart.jpg",
-    "logo": "logo.png",
-    "banner": "banner.jpg",
-}
-"""Artwork kind -> file name in the series folder (served at /api/series/{key}/artwork/{kind})."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +171,7 @@ def artwork_present(library_dir: Path | None, folders: Sequence[str]) -> list[li
                 names = set(os.listdir(base))
             except OSError:
                 names = set()
-            kinds = [kind for kind, name in ARTWORK_FILES.items() if name in names]
+            kinds = [kind for kind, name in FILE_NAMES.items() if name in names]
         out.append(kinds)
     return out
 
