@@ -24,14 +24,18 @@ if TYPE_CHECKING:
     from showkeeper.context import AppContext
 
 
+def _failed(error: str, key: str) -> str:
+    return f"{error} (series {key} is recorded as failed: run the same command once fixed)"
+
+
 async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
     """The series of ``url``: added (and loaded) when new, loaded again when its add failed,
     else refreshed from its source."""
     from showkeeper.cli.queue_cmd import refresh_before_download
     from showkeeper.sources.service import (
         FAILED,
-        load_series,
-        register_series,
+        AddFailedError,
+        add_series,
         retry_series,
         series_for_url,
     )
@@ -41,19 +45,17 @@ async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
     if known is not None and known.loading_status != FAILED:
         await refresh_before_download(ctx, known.key)
         return known.key
-    key = known.key if known is not None else None
     try:
-        if key is not None:
-            row = await retry_series(ctx, key, background=False)
+        if known is not None:
+            row = await retry_series(ctx, known.key, background=False)
         else:
-            key = (await register_series(ctx, url, kind=kind)).key
-            row = await load_series(ctx, key)
+            row = await add_series(ctx, url, kind=kind)
+    except AddFailedError as exc:
+        raise ShowkeeperError(_failed(str(exc), exc.key)) from None
     except ShowkeeperError as exc:
-        if key is None:
+        if known is None:
             raise
-        raise ShowkeeperError(
-            f"{exc} (series {key} is recorded as failed: run the same command once fixed)"
-        ) from None
+        raise ShowkeeperError(_failed(str(exc), known.key)) from None
     async with ctx.db.session() as s:
         count = await episode_count(s, row.id)
     console.print(

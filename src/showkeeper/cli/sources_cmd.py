@@ -50,13 +50,20 @@ async def _metadata(ctx: Any, key: str) -> str:
     return f"metadata loaded ({len(result.written)} images written)"
 
 
+def _failed_hint(error: str, key: str) -> str:
+    return (
+        f"{error} (series {key} is recorded as failed: run the same "
+        f"`showkeeper series add` once fixed, or `showkeeper series rm {key}`)"
+    )
+
+
 async def _add(
     settings: Settings, url: str, kind: str | None, key: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
     from showkeeper.sources.service import (
         FAILED,
-        load_series,
-        register_series,
+        AddFailedError,
+        add_series,
         retry_series,
         series_for_url,
     )
@@ -69,18 +76,13 @@ async def _add(
             if failed is not None:  # its earlier add failed: this add is the retry
                 row = await retry_series(ctx, failed, background=False)
             else:
-                pending = await register_series(
-                    ctx, url, kind=kind, options=options or None, key=key
-                )
-                failed = pending.key
-                row = await load_series(ctx, pending.key)
+                row = await add_series(ctx, url, kind=kind, options=options or None, key=key)
+        except AddFailedError as exc:
+            raise ShowkeeperError(_failed_hint(str(exc), exc.key)) from None
         except ShowkeeperError as exc:
             if failed is None:
                 raise
-            raise ShowkeeperError(
-                f"{exc} (series {failed} is recorded as failed: run the same "
-                f"`showkeeper series add` once fixed, or `showkeeper series rm {failed}`)"
-            ) from None
+            raise ShowkeeperError(_failed_hint(str(exc), failed)) from None
         async with ctx.db.session() as s:
             count = await episode_count(s, row.id)
         metadata = await _metadata(ctx, row.key)
@@ -213,7 +215,11 @@ def register(app: typer.Typer) -> None:
         url: SourceUrlArg,
         kind: KindOpt = None,
         key: Annotated[
-            str | None, typer.Option("--key", help="The series key (default: from the URL).")
+            str | None,
+            typer.Option(
+                "--key",
+                help="The series key (default: from its title, e.g. tour-show).",
+            ),
         ] = None,
         include: Annotated[
             str | None, typer.Option(help="Keep only titles matching this regex.")

@@ -51,7 +51,7 @@ async def import_opml(ctx: AppContext, data: bytes, *, background: bool = True) 
     keys: list[tuple[str, str]] = []
     for feed in feeds:
         try:
-            row = await register_series(ctx, feed.url, kind="feed")
+            row = await register_series(ctx, feed.url, kind="feed", title=feed.title or None)
         except ConflictError as exc:
             report.existing.append({"url": feed.url, "detail": str(exc)})
         except ShowkeeperError as exc:

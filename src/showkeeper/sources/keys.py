@@ -1,4 +1,4 @@
-"""Series keys from source URLs, and the URL form used to recognise a series twice."""
+"""Series keys from titles (or source URLs), and the URL form used to recognise a series twice."""
 
 from __future__ import annotations
 
@@ -66,11 +66,52 @@ def slug_from_url(url: str) -> str:
     parts.append(parsed.path)
     if parsed.raw_query_string:
         parts.append(parsed.query_string)
-    slug = slugify(" ".join(parts)) or "series"
-    if len(slug) > MAX_KEY_LENGTH:
-        digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-        slug = slug[: MAX_KEY_LENGTH - 9].rstrip("-") + "-" + digest
-    return slug
+    return _cut(slugify(" ".join(parts)) or "series", url)
+
+
+def _cut(slug: str, whole: str) -> str:
+    """``slug`` within MAX_KEY_LENGTH: a long one is cut and ends with a hash of ``whole``."""
+    if len(slug) <= MAX_KEY_LENGTH:
+        return slug
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:8]
+    return slug[: MAX_KEY_LENGTH - 9].rstrip("-") + "-" + digest
+
+
+def slug_from_title(title: str) -> str:
+    """A readable key from a series title: ``"The Tour Show!"`` -> ``the-tour-show``.
+
+    "" when the title has no ASCII letter or digit left (the caller falls back to the URL).
+    """
+    return _cut(slugify(title), title)
+
+
+def host_slug(url: str) -> str:
+    """The source's host as a key part: ``https://www.feeds.example.com/x`` ->
+    ``feeds-example-com`` (the port is kept when not the default one)."""
+    parsed = URL(url)
+    host = (parsed.raw_host or "").lower()
+    for prefix in _NOISE_HOST_PREFIXES:
+        host = host.removeprefix(prefix)
+    port = parsed.explicit_port
+    return slugify(f"{host} {port}" if port is not None else host)
+
+
+def key_for_title(title: str, url: str, taken: Collection[str]) -> str:
+    """The key of a new series named ``title`` from ``url``: the title's slug; when that is
+    taken, the slug with the source's host added; when that is taken too, a number.
+
+    A title without a usable slug falls back to :func:`slug_from_url`.
+    """
+    base = slug_from_title(title)
+    if not base:
+        return unique_key(slug_from_url(url), taken)
+    if base not in taken:
+        return base
+    host = host_slug(url)
+    with_host = _cut(f"{base}-{host}", f"{title} {url}") if host else base
+    if with_host not in taken:
+        return with_host
+    return unique_key(base, taken)
 
 
 def unique_key(base: str, taken: Collection[str]) -> str:
@@ -109,7 +150,10 @@ __all__ = [
     "InvalidKeyError",
     "UnsafeURLError",
     "check_key",
+    "host_slug",
+    "key_for_title",
     "normalize_url",
+    "slug_from_title",
     "slug_from_url",
     "slugify",
     "unique_folder",

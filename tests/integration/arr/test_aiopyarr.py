@@ -98,7 +98,10 @@ async def run(sonarr: SonarrClient, server: ArrServer, site: ArrSite) -> None:
 
     async def loaded() -> Any:
         series = await sonarr.async_get_series(series_id)
-        return series if series.title == SHOW else None
+        # the title is known from the add (the source was read for the key); the episodes
+        # arrive with the load
+        loaded = series.title == SHOW and series.statistics.totalEpisodeCount > 0
+        return series if loaded else None
 
     series = await until(loaded, "the series to load")
     assert series.statistics.totalEpisodeCount == 4

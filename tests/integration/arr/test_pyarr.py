@@ -67,7 +67,12 @@ def test_pyarr_against_showkeeper(arr_server: ArrServer, arr_site: ArrSite) -> N
     series_id = added["id"]
     assert added["path"].startswith(str(library))
     series = wait_for(
-        lambda: (s := sonarr.get_series(series_id))["title"] == SHOW and s,
+        # the title is known at the add; the episodes come with the load
+        lambda: (
+            (s := sonarr.get_series(series_id))["title"] == SHOW
+            and s["statistics"]["totalEpisodeCount"] > 0
+            and s
+        ),
         what="the series to load",
     )
     assert [s["id"] for s in sonarr.get_series()] == [series_id]

@@ -43,7 +43,7 @@ async def test_add_answers_202_then_loads_in_background(
         assert resp.status_code == 202, resp.text
         body = resp.json()
         key = body["key"]
-        assert key.endswith("-p-xml") and body["status"] == "pending"
+        assert key == "the-test-podcast" and body["status"] == "pending"  # from the title
         assert body["loading_status_url"] == f"/api/series/{key}/loading-status"
         done = await wait_done(api, key)
         statuses = []
@@ -97,6 +97,11 @@ async def test_failed_add_then_retry(api: httpx.AsyncClient, site: Site) -> None
     site.put("/later.xml", podcast_rss([podcast_item(1)]))
     retry = await api.post(f"/api/series/{key}/retry")
     assert retry.status_code == 202 and retry.json()["status"] == "pending"
+    # its key came from the URL (no title was known); the retry read the title and answers
+    # the readable key the series keeps from now on
+    assert retry.json()["key"] == "the-test-podcast" != key
+    assert (await api.get(f"/api/series/{key}/loading-status")).status_code == 404
+    key = retry.json()["key"]
     done = await wait_done(api, key)
     assert done["status"] == "completed" and done["episodes"] == 1
     assert (await api.post(f"/api/series/{key}/retry")).status_code == 409
@@ -170,3 +175,18 @@ async def test_podcast_search_against_a_local_directory(
     assert (await api.get("/api/sources/search", params={"q": ""})).status_code == 422
     kinds = (await api.get("/api/sources/kinds")).json()["kinds"]
     assert {"feed", "httpdir", "ytdlp"} <= set(kinds)
+
+
+async def test_add_with_the_previews_title_names_the_key(
+    api: httpx.AsyncClient, site: Site
+) -> None:
+    site.put("/t.xml", podcast_rss([podcast_item(1)]))
+    preview = await api.post("/api/sources/preview", json={"url": site.url("/t.xml")})
+    title = preview.json()["title"]
+    resp = await api.post("/api/series", json={"url": site.url("/t.xml"), "title": title})
+    assert resp.status_code == 202 and resp.json()["key"] == "the-test-podcast"
+    done = await wait_done(api, "the-test-podcast")
+    assert done["status"] == "completed" and done["episodes"] == 1
+    site.put("/u.xml", podcast_rss([podcast_item(1)]))
+    other = await api.post("/api/series", json={"url": site.url("/u.xml"), "title": title})
+    assert other.json()["key"] == f"the-test-podcast-127-0-0-1-{site.url('/').split(':')[2][:-1]}"

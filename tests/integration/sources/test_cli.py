@@ -40,9 +40,13 @@ def test_add_list_refresh(cli, http_server_dir: tuple[Path, str]) -> None:
 
     added = cli("series", "add", f"{base}/show.xml")
     assert added.exit_code == 0, added.output
-    assert "added The Test Podcast as 127-0-0-1-" in added.output and "2 episodes" in added.output
+    assert (
+        "added The Test Podcast as the-test-podcast (feed)" in added.output
+        and "2 episodes" in added.output
+    )
     assert "no metadata written (library_dir is not set" in added.output
     (key,) = ls(cli)
+    assert key == "the-test-podcast"
     assert ls(cli)[key]["status"] == "completed" and ls(cli)[key]["kind"] == "feed"
 
     twice = cli("series", "add", f"{base}/show.xml")
@@ -79,8 +83,12 @@ def test_failed_add_is_recorded_and_retried(cli, http_server_dir: tuple[Path, st
     assert list(ls(cli)) == [key]  # the same series, not a second one
 
     (root / "late.xml").write_bytes(podcast_rss([podcast_item(1)]))
+    assert key.startswith("127-0-0-1-")  # its title was never read: a key from the URL
     fixed = cli("series", "add", f"{base}/late.xml")  # the same command, once fixed
     assert fixed.exit_code == 0, fixed.output
+    assert "added The Test Podcast as the-test-podcast" in fixed.output
+    key = "the-test-podcast"  # its first load gave it the title's key; the URL's is gone
+    assert list(ls(cli)) == [key]
     assert ls(cli)[key]["status"] == "completed" and ls(cli)[key]["episodes"] == 1
     refused = cli("series", "add", f"{base}/late.xml")  # loaded: a second add is refused
     assert refused.exit_code == 1 and "already has this source URL" in refused.output
@@ -90,6 +98,9 @@ def test_failed_add_is_recorded_and_retried(cli, http_server_dir: tuple[Path, st
     other = next(k for k in ls(cli) if k != key)
     retried = cli("series", "retry", other)  # retry by key works too
     assert retried.exit_code == 0, retried.output
+    port = base.rsplit(":", 1)[1]
+    other = f"the-test-podcast-127-0-0-1-{port}"  # the title's key was taken: host added
+    assert f"loaded The Test Podcast ({other})" in retried.output
     assert ls(cli)[other]["status"] == "completed"
     missing = cli("source", "refresh", "no-such-key")
     assert missing.exit_code == 2 and "no series 'no-such-key'" in missing.output
@@ -122,3 +133,29 @@ def test_import_opml(cli, http_server_dir: tuple[Path, str], tmp_path: Path) -> 
     not_opml.write_bytes(b"<html/>")
     bad = cli("source", "import-opml", str(not_opml))
     assert bad.exit_code == 1 and "not OPML" in bad.output
+
+
+def test_keys_come_from_titles(cli, http_server_dir: tuple[Path, str]) -> None:
+    """A readable key from the title; the host, then a number, only when it is taken;
+    --key sets one; a key never changes afterwards."""
+    root, base = http_server_dir
+    for name in ("a.xml", "b.xml", "c.xml", "d.xml"):
+        (root / name).write_bytes(podcast_rss([podcast_item(1)], title="Tour Show!"))
+    (root / "e.xml").write_bytes(podcast_rss([podcast_item(1)], title="../../etc"))
+    port = base.rsplit(":", 1)[1]
+    keys = []
+    for name in ("a.xml", "b.xml", "c.xml"):
+        added = cli("series", "add", f"{base}/{name}")
+        assert added.exit_code == 0, added.output
+        keys.append(next(k for k in ls(cli) if k not in keys))
+    assert keys == ["tour-show", f"tour-show-127-0-0-1-{port}", "tour-show-2"]
+    own = cli("series", "add", f"{base}/d.xml", "--key", "my-tour")
+    assert own.exit_code == 0 and "as my-tour" in own.output
+    taken = cli("series", "add", f"{base}/e.xml", "--key", "my-tour")
+    assert taken.exit_code == 1 and "already has this key" in taken.output
+    hostile = cli("series", "add", f"{base}/e.xml")
+    assert hostile.exit_code == 0, hostile.output
+    assert "as etc (feed)" in hostile.output
+    (root / "a.xml").write_bytes(podcast_rss([podcast_item(1)], title="Renamed Show"))
+    assert cli("source", "refresh").exit_code == 0
+    assert sorted(ls(cli)) == sorted([*keys, "my-tour", "etc"])  # keys never change

@@ -2,9 +2,14 @@ import pytest
 
 from showkeeper.net import UnsafeURLError
 from showkeeper.sources.keys import (
+    KEY_RE,
+    MAX_KEY_LENGTH,
     InvalidKeyError,
     check_key,
+    host_slug,
+    key_for_title,
     normalize_url,
+    slug_from_title,
     slug_from_url,
     unique_folder,
     unique_key,
@@ -60,3 +65,23 @@ def test_check_key_refuses(key: str) -> None:
 def test_check_key_accepts() -> None:
     assert check_key("my-show-2") == "my-show-2"
     assert check_key("a") == "a"
+
+
+def test_keys_from_titles() -> None:
+    url = "https://www.feeds.example.com/show.xml"
+    assert slug_from_title("The Tour Show!") == "the-tour-show"
+    assert slug_from_title("Émission spéciale") == "emission-speciale"
+    assert slug_from_title("../../etc") == "etc"
+    assert slug_from_title("日本語") == ""
+    assert host_slug(url) == "feeds-example-com"
+    assert host_slug("http://127.0.0.1:8080/f") == "127-0-0-1-8080"
+    assert key_for_title("Tour Show", url, set()) == "tour-show"
+    assert key_for_title("Tour Show", url, {"tour-show"}) == "tour-show-feeds-example-com"
+    taken = {"tour-show", "tour-show-feeds-example-com"}
+    assert key_for_title("Tour Show", url, taken) == "tour-show-2"
+    assert key_for_title("Tour Show", url, {*taken, "tour-show-2"}) == "tour-show-3"
+    # nothing readable in the title: the URL's key
+    assert key_for_title("日本語", url, set()) == "feeds-example-com-show-xml"
+    long = key_for_title("word " * 100, url, set())
+    assert len(long) <= MAX_KEY_LENGTH and KEY_RE.match(long)
+    assert len(key_for_title("word " * 100, url, {long})) <= MAX_KEY_LENGTH

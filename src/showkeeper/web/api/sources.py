@@ -29,7 +29,17 @@ router = APIRouter(tags=["sources"])
 class AddSeries(BaseModel):
     url: str = Field(description="Feed, channel/playlist or directory URL (http/https).")
     kind: str | None = Field(None, description="feed, ytdlp, httpdir...; detected when omitted.")
-    key: str | None = Field(None, description="The series key; derived from the URL when omitted.")
+    key: str | None = Field(
+        None,
+        description="The series key; made from the title when omitted (tour-show; the "
+        "source's host or a number is added only when that key is taken).",
+    )
+    title: str | None = Field(
+        None,
+        max_length=500,
+        description="The series title as a preview showed it: names the key without asking "
+        "the source again. When neither key nor title is given, the source is read first.",
+    )
     options: dict[str, Any] | None = Field(
         None, description="Filters (include, exclude, not_before, min/max_duration_s), season_mode."
     )
@@ -46,7 +56,9 @@ def _accepted(key: str, status: str) -> dict[str, Any]:
 @router.post("/api/series", status_code=202)
 async def create_series(body: AddSeries, ctx: CtxDep) -> dict[str, Any]:
     """Add a series from a source URL; it loads in the background (202)."""
-    row = await service.start_add(ctx, body.url, kind=body.kind, options=body.options, key=body.key)
+    row = await service.start_add(
+        ctx, body.url, kind=body.kind, options=body.options, key=body.key, title=body.title
+    )
     return _accepted(row.key, row.loading_status)
 
 
