@@ -160,6 +160,14 @@ def adaptive_limit(
     return None if grown >= base else grown
 
 
+def normal_again_at(state: HostThrottle, *, base: int | None, recovery_s: float) -> datetime | None:
+    """When the host is back to normal: paused no more and its limit grown back to ``base``."""
+    if state.until is None:
+        return None
+    steps = 0 if state.limit is None or base is None else max(0, base - state.limit)
+    return state.until + timedelta(seconds=steps * recovery_s)
+
+
 def after_throttle(
     state: HostThrottle,
     *,

@@ -23,6 +23,7 @@ from showkeeper.domain.queue_rules import (
     host_open,
     host_paused,
     keeps_timing_out,
+    normal_again_at,
     pause_s,
     pick_claims,
     retry_delay_s,
@@ -152,6 +153,9 @@ def test_a_429_halves_the_limit_pauses_the_host_and_the_limit_grows_back() -> No
     # recovery counts from the end of the pause: +1 per 30 s without another 429/503
     assert [limit_at(t) for t in (0, 2, 31.9, 32, 61.9)] == [2, 2, 2, 3, 3]
     assert limit_at(62) is None  # back to the configured 4: nothing lowered any more
+    assert normal_again_at(state, base=4, recovery_s=30) == NOW + seconds(62)
+    assert normal_again_at(HostThrottle(None, NOW), base=4, recovery_s=30) == NOW
+    assert normal_again_at(HostThrottle(), base=4, recovery_s=30) is None
 
 
 def test_answers_to_requests_sent_before_the_limit_halve_it_once() -> None:
