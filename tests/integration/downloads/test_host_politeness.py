@@ -12,8 +12,12 @@ from sqlalchemy import select
 
 from showkeeper.context import open_context
 from showkeeper.db.models import QueueItem
+from showkeeper.domain.candidates import Candidate
 from showkeeper.downloads import host_limits, politeness, service
+from showkeeper.downloads.engine import download
+from showkeeper.downloads.transfer import AllCandidatesFailed
 from showkeeper.downloads.worker import WorkerPool
+from showkeeper.net import HttpClient
 from tests.integration.downloads.queue_support import TimedServer, add_series, wait_until
 from tests.integration.downloads.servers import media_bytes
 
@@ -135,3 +139,24 @@ def test_the_cli_lists_a_limited_host_with_its_state(settings) -> None:
     assert listed.exit_code == 0, listed.output
     text = " ".join(listed.output.split())  # the console wraps long lines
     assert "cdn.example" in text and "limited to 2, paused until" in text and "normal by" in text
+
+
+async def test_a_transfer_stops_at_a_429_instead_of_retrying_it(settings, library_dir) -> None:
+    """The direct download's own retry loop would ask again within a second: a 429/503 ends
+    the transfer with its status and Retry-After, its partial data kept for the next attempt."""
+    body = media_bytes(64 * KiB)
+    async with (
+        TimedServer() as server,
+        HttpClient(allowed_networks=["127.0.0.0/8"]) as client,
+    ):
+        server.refusals["/busy.mp4"] = [(503, "7"), (503, "7")]
+        candidate = Candidate(server.add("/busy.mp4", body))
+        with pytest.raises(AllCandidatesFailed) as failed:
+            await download([candidate], library_dir / "busy.mp4", client=client, settings=settings)
+    [cause] = failed.value.causes
+    assert (cause.status, cause.retry_after_s, cause.transient) == (503, 7.0, True)
+    assert "Retry-After: 7 s" in failed.value.line
+    assert [h.method for h in server.hits] == ["HEAD", "GET"]  # one GET, not six
+    assert politeness.troubles_of(failed.value) == [
+        politeness.HostTrouble("127.0.0.1", "throttled", 503, 7.0)
+    ]

@@ -129,11 +129,23 @@ async def check_hosts_that_asked_to_slow_down_across_workers(url: str) -> None:
         assert Counter(last) == {"a.example": 1}
         views = {v.host: v for v in await host_limits.list_limits(db, per_host_limit=4, now=normal)}
         assert set(views) == {"b.example"} and views["b.example"].state() == ""
+
         async with db.session() as s:
             rows = await s.execute(
                 select(DownloadHost.host).where(DownloadHost.throttle_until.is_not(None))
             )
             assert list(rows) == []
+
+        # one timeout is noted; a second within two minutes limits the host (5 s pause)
+        timeout = [politeness.HostTrouble("c.example", "timeout")]
+        assert not await politeness.record_troubles(db, timeout, per_host_limit=4, recovery_s=30)
+        again = datetime.now(UTC) + timedelta(seconds=60)
+        until = await politeness.record_troubles(
+            db, timeout, per_host_limit=4, recovery_s=30, now=again
+        )
+        assert until == again + timedelta(seconds=5)
+        views = {v.host: v for v in await host_limits.list_limits(db, per_host_limit=4, now=again)}
+        assert views["c.example"].limited_to == 2
     finally:
         await db.dispose()
 
