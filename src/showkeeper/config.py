@@ -107,17 +107,25 @@ class Settings(BaseSettings):
         json_schema_extra=_accepted("console or json"),
     )
     download_concurrency: int = Field(
-        3,
+        8,
         ge=1,
         le=64,
-        description="Downloads running at once, over all sources.",
+        description=(
+            "Downloads running at once, over all sources: two hosts at their per-host default."
+        ),
         json_schema_extra=_accepted("an integer from 1 to 64"),
     )
     download_per_host_concurrency: int = Field(
-        1,
+        4,
         ge=1,
         le=32,
-        description="Downloads running at once from one source host.",
+        description=(
+            "Downloads running at once from one source host. Media hosts serve several "
+            "streams at once, and politeness is automatic: a host that answers 429 or 503 "
+            "(or keeps timing out) gets its limit halved and its Retry-After honoured, then "
+            "the limit grows back (see download_host_recovery_s). A host's own limit "
+            "(`showkeeper queue host`) always wins."
+        ),
         json_schema_extra=_accepted("an integer from 1 to 32"),
     )
     download_per_host_delay_s: float = Field(
@@ -129,6 +137,17 @@ class Settings(BaseSettings):
             "the next one from that host waits this long."
         ),
         json_schema_extra=_accepted("a number of seconds from 0 to 3600"),
+    )
+    download_host_recovery_s: float = Field(
+        30.0,
+        ge=0.1,
+        le=3600,
+        description=(
+            "After a host's limit was halved (429, 503 or repeated timeouts), it grows back by "
+            "one download per this many seconds without another such answer, counted from the "
+            "end of the server's Retry-After (5 s when it gives none)."
+        ),
+        json_schema_extra=_accepted("a number of seconds from 0.1 to 3600"),
     )
     download_max_attempts: int = Field(
         5,

@@ -38,6 +38,7 @@ SHARED_KEYS = frozenset(
         "download_concurrency",
         "download_per_host_concurrency",
         "download_per_host_delay_s",
+        "download_host_recovery_s",
         "download_max_attempts",
         "download_retry_base_s",
         "download_retry_max_s",

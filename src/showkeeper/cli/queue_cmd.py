@@ -196,9 +196,10 @@ def register(app: typer.Typer) -> None:
         from showkeeper.downloads import host_limits
 
         if name is None:
-            for view in _run(ctx, lambda c: host_limits.list_limits(c.db)):
+            for view in _run(ctx, host_limits.list_for):
                 console.print(
                     f"{view.host}\tconcurrency={view.concurrency}\tdelay_s={view.delay_s}"
+                    + (f"\t{view.state()}" if view.state() else "")
                 )
             return
         if remove:

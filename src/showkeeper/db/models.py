@@ -246,12 +246,20 @@ class ApiKey(Base):
 
 
 class DownloadHost(Base):
-    """Per source host: when a download from it last started or finished (politeness delay)."""
+    """Per source host: when a download from it last started or finished (politeness delay),
+    and its adaptive limit after a 429/503 or repeated timeouts (downloads/politeness.py),
+    shared by every worker process's claim."""
 
     __tablename__ = "download_hosts"
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     last_activity_at: Mapped[datetime] = mapped_column()
+    throttle_limit: Mapped[int | None] = mapped_column(Integer)
+    """The halved limit set at the last 429/503 (NULL: not lowered); grows back with time."""
+    throttle_until: Mapped[datetime | None] = mapped_column()
+    """No new download from the host before this (its Retry-After)."""
+    timed_out_at: Mapped[datetime | None] = mapped_column()
+    """When an attempt on the host last ended in a timeout (two close together limit it)."""
 
 
 class LoginAttempt(Base):

@@ -104,6 +104,102 @@ def host_open(
     )
 
 
+# -- adaptive politeness ------------------------------------------------------------------
+# A host that answers 429 or 503, or keeps timing out, gets its per-host limit halved (floor
+# 1) and no new request before its Retry-After; the limit then grows back by one per
+# recovery interval without another such answer, until it is the configured one again. A
+# host with its own concurrency (download_host_limits) keeps it; its pause still applies.
+
+THROTTLE_STATUSES: Final[frozenset[int]] = frozenset({429, 503})
+"""Answers that mean "slow down": Too Many Requests, Service Unavailable."""
+DEFAULT_PAUSE_S: Final = 5.0
+"""The pause when the server gives no Retry-After (or the host keeps timing out): long enough
+for a rate limiter's window to move on, short enough not to stall a healthy host."""
+MAX_PAUSE_S: Final = 6 * 3600.0
+"""The longest Retry-After honoured: a larger value (or a date far ahead) is clipped to it."""
+TIMEOUT_WINDOW_S: Final = 120.0
+"""Two attempts on one host ending in a timeout within this window: it "keeps timing out"."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostThrottle:
+    """A host's adaptive state, as stored per host."""
+
+    limit: int | None = None
+    """The halved limit set at the last 429/503 (None: not lowered)."""
+    until: datetime | None = None
+    """No new request to the host before this (the Retry-After); the limit's recovery
+    counts from here."""
+
+
+def pause_s(retry_after_s: float | None) -> float:
+    """How long a host is left alone after a 429/503: its Retry-After, within bounds."""
+    if retry_after_s is None:
+        return DEFAULT_PAUSE_S
+    return min(max(retry_after_s, 0.0), MAX_PAUSE_S)
+
+
+def host_paused(state: HostThrottle, now: datetime) -> bool:
+    """Whether the host must get no new request now."""
+    return state.until is not None and now < state.until
+
+
+def adaptive_limit(
+    state: HostThrottle, *, base: int | None, now: datetime, recovery_s: float
+) -> int | None:
+    """The lowered limit in force now, or None when the host is back to ``base``.
+
+    The stored limit grows by one per ``recovery_s`` after ``state.until``.
+    """
+    if state.limit is None or base is None:
+        return None
+    grown = state.limit
+    if state.until is None or now >= state.until:
+        since = (now - state.until).total_seconds() if state.until is not None else 0.0
+        grown += int(since // recovery_s) if recovery_s > 0 else base
+    return None if grown >= base else grown
+
+
+def normal_again_at(state: HostThrottle, *, base: int | None, recovery_s: float) -> datetime | None:
+    """When the host is back to normal: paused no more and its limit grown back to ``base``."""
+    if state.until is None:
+        return None
+    steps = 0 if state.limit is None or base is None else max(0, base - state.limit)
+    return state.until + timedelta(seconds=steps * recovery_s)
+
+
+def after_throttle(
+    state: HostThrottle,
+    *,
+    base: int | None,
+    own_concurrency: int | None,
+    now: datetime,
+    retry_after_s: float | None,
+    recovery_s: float,
+) -> HostThrottle:
+    """A host's state after it answered 429/503 (or kept timing out).
+
+    The pause runs to ``now + pause_s(retry_after_s)`` (never shortened). The limit in force
+    is halved, floor 1, unless the host is already paused: answers to requests sent before
+    the host was limited halve it once, not once each. A host with its own concurrency, or
+    none to halve (``base`` None), only gets the pause.
+    """
+    until = now + timedelta(seconds=pause_s(retry_after_s))
+    if state.until is not None and state.until > until:
+        until = state.until
+    if host_paused(state, now) or own_concurrency is not None or base is None:
+        return HostThrottle(state.limit, until)
+    current = adaptive_limit(state, base=base, now=now, recovery_s=recovery_s) or base
+    return HostThrottle(max(1, current // 2), until)
+
+
+def keeps_timing_out(previous_timeout: datetime | None, now: datetime) -> bool:
+    """Whether a timed-out attempt, after one at ``previous_timeout``, limits the host."""
+    return previous_timeout is not None and (
+        now - previous_timeout <= timedelta(seconds=TIMEOUT_WINDOW_S)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class HostBudget:
     """How many more downloads may start from each host in one claim."""
@@ -130,21 +226,29 @@ def host_budget(
     limit: int | None,
     delay_s: float,
     overrides: Mapping[str, HostLimit] | None = None,
+    throttles: Mapping[str, HostThrottle] | None = None,
+    recovery_s: float = 30.0,
 ) -> HostBudget:
     """Slots per host for one claim: limit minus active, and at most one while a delay applies.
 
     A host that starts a download enters its delay, so with a delay only one item per host
-    can start in one claim. ``overrides`` give some hosts their own limit and delay.
+    can start in one claim. ``overrides`` give some hosts their own limit and delay;
+    ``throttles`` lower a host's limit (:func:`adaptive_limit`) or pause it.
     """
     overrides = overrides or {}
+    throttles = throttles or {}
     per_claim_default = 1 if delay_s > 0 else limit
     slots: dict[str, int] = {}
-    for host in set(active) | set(last_activity) | set(overrides):
+    for host in set(active) | set(last_activity) | set(overrides) | set(throttles):
         own = overrides.get(host, HostLimit())
+        throttle = throttles.get(host, HostThrottle())
         host_limit = limit if own.concurrency is None else own.concurrency
+        if own.concurrency is None:
+            lowered = adaptive_limit(throttle, base=limit, now=now, recovery_s=recovery_s)
+            host_limit = host_limit if lowered is None else lowered
         host_delay = delay_s if own.delay_s is None else own.delay_s
         per_claim = 1 if host_delay > 0 else host_limit
-        if not host_open(
+        if host_paused(throttle, now) or not host_open(
             active=active.get(host, 0),
             last_activity=last_activity.get(host),
             now=now,

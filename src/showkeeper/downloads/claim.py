@@ -16,12 +16,14 @@ from showkeeper.db import Database
 from showkeeper.domain.queue_rules import HostBudget, closed_hosts, host_budget, pick_claims
 from showkeeper.downloads.host_limits import read_overrides
 from showkeeper.downloads.liveness import requeue_dead_workers
+from showkeeper.downloads.politeness import settle_recovered
 from showkeeper.downloads.tables import (
     HOSTS,
     QUEUE,
     chunks,
     id_in,
     lock_claims,
+    read_throttles,
     touch_hosts,
     utc_now,
 )
@@ -119,17 +121,19 @@ async def claim_batch(
     lease_s: float = DEFAULT_LEASE_S,
     per_host_limit: int | None = None,
     per_host_delay_s: float = 0.0,
+    recovery_s: float = 30.0,
     item_ids: Sequence[int] | None = None,
     now: datetime | None = None,
 ) -> list[Claim]:
     """Claim up to ``limit`` due items, highest priority first, for worker ``owner``.
 
     Expired leases are reclaimed first (their items become queued again). Hosts at their
-    concurrency limit, or inside their delay after a download started or finished, are
-    skipped. The claim is one conditional UPDATE (``status='queued'``); on PostgreSQL the
+    concurrency limit (lowered after a 429/503: downloads/politeness.py), paused (their
+    Retry-After), or inside their delay after a download started or finished, are skipped. The claim is one conditional UPDATE (``status='queued'``); on PostgreSQL the
     transaction also holds an advisory lock, so per-host counts are exact across workers.
 
     Args:
+        recovery_s: Seconds per step a lowered host limit grows back by.
         item_ids: Only claim among these items (a foreground ``showkeeper download``).
     """
     now = utc_now(now)
@@ -162,8 +166,13 @@ async def claim_batch(
             return per_host_delay_s if own is None else own
 
         delays = per_host_delay_s > 0 or any(delay_of(h) > 0 for h in overrides)
+        throttles = await read_throttles(s)  # hosts that asked to slow down, in any process
+        if throttles:
+            await settle_recovered(
+                s, throttles, per_host_limit=per_host_limit, recovery_s=recovery_s, now=now
+            )
         active: dict[str, int] = {}
-        if per_host_limit is not None or overrides:
+        if per_host_limit is not None or overrides or throttles:
             active = {host: n for host, n in await s.execute(_ACTIVE_PER_HOST)}
         last: dict[str, datetime] = {}
         if delays:
@@ -176,6 +185,8 @@ async def claim_batch(
             limit=per_host_limit,
             delay_s=per_host_delay_s,
             overrides=overrides,
+            throttles=throttles,
+            recovery_s=recovery_s,
         )
         picked = await _pick(s, now=now, only=only, budget=budget, limit=limit)
         if not picked:

@@ -27,7 +27,13 @@ from showkeeper.downloads.direct_job import (
 )
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.ranged import download_ranged
-from showkeeper.downloads.retry import backoff_delay, check_cancel, is_transient, sleep_or_cancel
+from showkeeper.downloads.retry import (
+    backoff_delay,
+    check_cancel,
+    is_throttled,
+    is_transient,
+    sleep_or_cancel,
+)
 from showkeeper.downloads.transfer import DiskFullError, TransferCancelled, TransferError
 from showkeeper.net.errors import OutboundError
 
@@ -93,7 +99,7 @@ async def _single(job: DirectJob, *, resume: bool) -> int:
             try:
                 size = await _stream_once(job, fd, offset)
             except (TransferError, OutboundError) as exc:
-                if not is_transient(exc) or isinstance(exc, DiskFullError):
+                if not is_transient(exc) or isinstance(exc, DiskFullError) or is_throttled(exc):
                     raise
                 attempts = 0 if os.fstat(fd).st_size > offset else attempts + 1
                 if attempts >= MAX_ATTEMPTS:
@@ -137,7 +143,7 @@ async def _stream_once(job: DirectJob, fd: int, offset: int) -> int:
                 # only way to tell a complete one from one cut short.
                 expected = job.probe.length
         else:
-            raise status_error(resp.status, str(resp.url))
+            raise status_error(resp.status, str(resp.url), resp.headers.get("Retry-After"))
         meter.set_total(expected)
         meter.start_at(offset)
         if expected is not None:

@@ -10,9 +10,8 @@ from typing import Any
 
 from showkeeper.downloads.probe import ProbeResult
 from showkeeper.downloads.progress import ProgressMeter
-from showkeeper.downloads.transfer import TransferError
-from showkeeper.net import HttpClient
-from showkeeper.net.errors import HttpStatusError
+from showkeeper.downloads.transfer import TransferError, http_status_error
+from showkeeper.net import HttpClient, parse_retry_after
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -74,7 +73,7 @@ def content_range(value: str | None) -> tuple[int, int, int | None] | None:
     return int(match.group(1)), int(match.group(2)), total
 
 
-def status_error(status: int, url: str) -> TransferError:
-    """A failed response as a TransferError (transient for 429 and 5xx)."""
-    err = HttpStatusError(status, url)
-    return TransferError(str(err), transient=status == 429 or status >= 500)
+def status_error(status: int, url: str, retry_after: str | None = None) -> TransferError:
+    """A failed response as a TransferError (transient for 429 and 5xx), with its status and
+    its ``Retry-After`` header (the raw value) parsed to seconds."""
+    return http_status_error(status, url, parse_retry_after(retry_after))

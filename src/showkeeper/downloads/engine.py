@@ -110,6 +110,7 @@ async def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     files.sibling(dest, dest.name)
     tried: list[tuple[str, str]] = []
+    causes: list[BaseException] = []  # the worker reads which hosts asked to slow down
     transient = False
     for candidate in candidates:
         check_cancel(cancel)
@@ -122,6 +123,7 @@ async def download(
             reason = _reason(exc)
             transient = transient or is_transient(exc)
             tried.append((candidate.url, reason))
+            causes.append(exc)
             _log.warning("download candidate failed", url=candidate.url, reason=reason)
             continue
         _log.info("download complete", path=str(result.path), method=result.method)
@@ -129,7 +131,7 @@ async def download(
     line = failure_line(label or dest.name, tried)
     _log.error(line)
     _record_failure(settings, line)
-    error = AllCandidatesFailed(line, tried)
+    error = AllCandidatesFailed(line, tried, causes)
     error.transient = transient
     raise error
 

@@ -305,6 +305,7 @@ async def fail(
     retry_base_s: float = 30.0,
     retry_cap_s: float = 3600.0,
     track_hosts: bool = False,
+    not_before: datetime | None = None,
     now: datetime | None = None,
 ) -> FailResult:
     """Record a failed attempt: queued again after a backoff, or failed after max_attempts.
@@ -313,6 +314,8 @@ async def fail(
         permanent: Fail for good now (disk full, unsafe path, no candidates): retrying
             would fail the same way.
         track_hosts: Record when the host was last used (needed for a per-host delay).
+        not_before: The earliest next attempt (a host's Retry-After): the backoff is
+            stretched to it, the attempt counts like any other.
     """
     now = utc_now(now)
     error = one_line(error)
@@ -328,6 +331,8 @@ async def fail(
         if outcome == "retry":
             wait = retry_delay_s(attempts, base_s=retry_base_s, cap_s=retry_cap_s)
             at = now + timedelta(seconds=wait)
+            if not_before is not None and not_before > at:
+                at = not_before
             await s.execute(
                 base.values(
                     status="queued",

@@ -1,19 +1,34 @@
 """Per-host download limits: a source host's own concurrency and politeness delay, beside
 the global download_per_host_concurrency / download_per_host_delay_s. Stored in the database
-(table download_host_limits), so every worker process's claim honours them at once."""
+(table download_host_limits), so every worker process's claim honours them at once.
+
+The listing also shows hosts limited for now because they asked to slow down (429/503 or
+repeated timeouts; downloads/politeness.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from showkeeper.db import Database
 from showkeeper.db.models import DownloadHostLimit
-from showkeeper.domain.queue_rules import HostLimit, url_host
+from showkeeper.domain.queue_rules import (
+    HostLimit,
+    HostThrottle,
+    adaptive_limit,
+    host_paused,
+    normal_again_at,
+    url_host,
+)
+from showkeeper.downloads.tables import read_throttles, utc_now
 from showkeeper.errors import NotFoundError, ShowkeeperError
+
+if TYPE_CHECKING:
+    from showkeeper.context import AppContext
 
 LIMITS = cast(Table, DownloadHostLimit.__table__)
 MAX_CONCURRENCY = 32
@@ -22,9 +37,29 @@ MAX_DELAY_S = 3600.0
 
 @dataclass(frozen=True, slots=True)
 class HostLimitView:
+    """A host's own limits (None: the global setting) and its adaptive state now."""
+
     host: str
     concurrency: int | None
     delay_s: float | None
+    limited_to: int | None = None
+    """The lowered limit in force after a 429/503 or repeated timeouts (None: not lowered)."""
+    paused_until: datetime | None = None
+    """No new download from the host before this (its Retry-After); None: not paused."""
+    normal_at: datetime | None = None
+    """When the host is back to normal if it asks for nothing more (None: it is)."""
+
+    def state(self) -> str:
+        """The adaptive state in words ("" when normal)."""
+        if self.normal_at is None:
+            return ""
+        parts = []
+        if self.limited_to is not None:
+            parts.append(f"limited to {self.limited_to}")
+        if self.paused_until is not None:
+            parts.append(f"paused until {self.paused_until.isoformat(timespec='seconds')}")
+        parts.append(f"normal by {self.normal_at.isoformat(timespec='seconds')}")
+        return ", ".join(parts)
 
 
 def normal_host(host: str) -> str:
@@ -40,10 +75,47 @@ async def read_overrides(s: AsyncSession) -> dict[str, HostLimit]:
     return {host: HostLimit(concurrency, delay) for host, concurrency, delay in rows}
 
 
-async def list_limits(db: Database) -> list[HostLimitView]:
+async def list_limits(
+    db: Database,
+    *,
+    per_host_limit: int | None = None,
+    recovery_s: float = 30.0,
+    now: datetime | None = None,
+) -> list[HostLimitView]:
+    """Hosts with their own limits, and hosts limited or paused now (after a 429/503).
+
+    Args:
+        per_host_limit: The global download_per_host_concurrency (what a lowered limit grows
+            back to); None shows pauses only.
+        recovery_s: download_host_recovery_s.
+    """
+    now = utc_now(now)
     async with db.session() as s:
         found = await read_overrides(s)
-    return [HostLimitView(h, v.concurrency, v.delay_s) for h, v in sorted(found.items())]
+        throttles = await read_throttles(s)
+    views = []
+    for host in sorted(set(found) | set(throttles)):
+        own = found.get(host, HostLimit())
+        state = throttles.get(host, HostThrottle())
+        base = per_host_limit if own.concurrency is None else None
+        limited = adaptive_limit(state, base=base, now=now, recovery_s=recovery_s)
+        paused = state.until if host_paused(state, now) else None
+        normal = normal_again_at(state, base=base, recovery_s=recovery_s)
+        if own == HostLimit() and limited is None and paused is None:
+            continue  # asked to slow down once, back to normal since
+        normal = normal if normal is not None and normal > now else None
+        views.append(HostLimitView(host, own.concurrency, own.delay_s, limited, paused, normal))
+    return views
+
+
+async def list_for(ctx: AppContext, *, now: datetime | None = None) -> list[HostLimitView]:
+    """:func:`list_limits` with the context's settings."""
+    return await list_limits(
+        ctx.db,
+        per_host_limit=ctx.settings.download_per_host_concurrency,
+        recovery_s=ctx.settings.download_host_recovery_s,
+        now=now,
+    )
 
 
 async def set_limit(

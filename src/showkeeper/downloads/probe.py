@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 from multidict import CIMultiDictProxy
 
 from showkeeper.domain.candidates import Candidate
+from showkeeper.domain.queue_rules import THROTTLE_STATUSES
 from showkeeper.downloads.retry import is_transient
-from showkeeper.downloads.transfer import Method, TransferError
-from showkeeper.net import HttpClient, OutboundError
-from showkeeper.net.errors import HttpStatusError
+from showkeeper.downloads.transfer import Method, TransferError, http_status_error
+from showkeeper.net import HttpClient, OutboundError, parse_retry_after
 
 __all__ = ["HLS_TYPES", "ProbeResult", "classify", "extension_for_type", "probe"]
 
@@ -146,13 +146,15 @@ async def probe(client: HttpClient, candidate: Candidate) -> ProbeResult:
         url, status, head_headers = await client.head(candidate.url, headers=headers)
         if 200 <= status < 300:
             return _result(candidate, url, status, head_headers)
+        if status in THROTTLE_STATUSES:  # asking again at once with GET would hammer it
+            raise http_status_error(status, url, parse_retry_after(head_headers.get("Retry-After")))
     except OutboundError:
         pass  # some servers refuse or mishandle HEAD: ask with GET
     try:
         async with client.stream(candidate.url, headers={**headers, "Range": "bytes=0-0"}) as resp:
             if not 200 <= resp.status < 300:
-                err = HttpStatusError(resp.status, str(resp.url))
-                raise TransferError(str(err), transient=resp.status == 429 or resp.status >= 500)
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                raise http_status_error(resp.status, str(resp.url), retry_after)
             return _result(candidate, str(resp.url), resp.status, resp.headers)
     except OutboundError as exc:
         raise TransferError(str(exc), transient=is_transient(exc)) from exc

@@ -23,6 +23,7 @@ from showkeeper.downloads.retry import (
     backoff_delay,
     check_cancel,
     first_error,
+    is_throttled,
     is_transient,
     sleep_or_cancel,
 )
@@ -248,7 +249,7 @@ async def _fetch_piece(job: DirectJob, fd: int, piece: _Piece, writeback: files.
         try:
             await _piece_once(job, fd, piece, writeback)
         except (TransferError, OutboundError) as exc:
-            if not is_transient(exc):
+            if not is_transient(exc) or is_throttled(exc):
                 raise
             attempts = 0 if piece.pos > before else attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -263,7 +264,7 @@ async def _piece_once(job: DirectJob, fd: int, piece: _Piece, writeback: files.W
         if resp.status == 200:
             raise RangesIgnored()
         if resp.status != 206:
-            raise status_error(resp.status, str(resp.url))
+            raise status_error(resp.status, str(resp.url), resp.headers.get("Retry-After"))
         parsed = content_range(resp.headers.get("Content-Range"))
         if parsed is None or parsed[0] != piece.pos:
             raise RangesIgnored()

@@ -14,7 +14,14 @@ from showkeeper.net.errors import (
     OutboundTimeoutError,
 )
 
-__all__ = ["backoff_delay", "check_cancel", "first_error", "is_transient", "sleep_or_cancel"]
+__all__ = [
+    "backoff_delay",
+    "check_cancel",
+    "first_error",
+    "is_throttled",
+    "is_transient",
+    "sleep_or_cancel",
+]
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -28,6 +35,12 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OutboundError):
         return False
     return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def is_throttled(exc: BaseException) -> bool:
+    """True when the server asked to slow down (429/503): never retried within a transfer,
+    the worker pauses the host and requeues the item (downloads/politeness.py)."""
+    return isinstance(exc, TransferError) and exc.throttled
 
 
 def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 5.0) -> float:

@@ -34,6 +34,7 @@ from showkeeper.db.models import (
     QueueItem,
     Series,
 )
+from showkeeper.domain.queue_rules import HostThrottle
 
 T = TypeVar("T")
 
@@ -116,6 +117,17 @@ async def touch_hosts(session: AsyncSession, hosts: Iterable[str | None], now: d
         index_elements=[HOSTS.c.host], set_={"last_activity_at": stmt.excluded.last_activity_at}
     )
     await session.execute(stmt, [{"host": h, "last_activity_at": now} for h in names])
+
+
+_THROTTLED = select(HOSTS.c.host, HOSTS.c.throttle_limit, HOSTS.c.throttle_until).where(
+    HOSTS.c.throttle_until.is_not(None)
+)
+
+
+async def read_throttles(session: AsyncSession) -> dict[str, HostThrottle]:
+    """Hosts with an adaptive state (a pause, maybe a lowered limit): see politeness.py."""
+    rows = await session.execute(_THROTTLED)
+    return {host: HostThrottle(limit, until) for host, limit, until in rows}
 
 
 async def history_from_queue(

@@ -4,6 +4,8 @@ One pool per process (the server's, a `showkeeper worker`, or a foreground
 `showkeeper download`). Limits: ``download_concurrency`` transfers at once in this pool;
 per source host ``download_per_host_concurrency`` at once and ``download_per_host_delay_s``
 after each start or finish, both enforced by the claim over all pools sharing the database.
+A host that answers 429/503 or keeps timing out gets its limit halved and a pause
+(downloads/politeness.py), recovering per ``download_host_recovery_s``.
 
 Every item is claimed with a lease that a heartbeat renews every couple of seconds (which
 also stores progress). An item the heartbeat no longer holds was cancelled or reclaimed:
@@ -23,7 +25,7 @@ from sqlalchemy import select
 
 from showkeeper.db.models import Episode, QueueItem
 from showkeeper.domain.queue_rules import claims_allowed, transfers_allowed
-from showkeeper.downloads import claim, control, finish, queue
+from showkeeper.downloads import claim, control, finish, politeness, queue
 from showkeeper.downloads.after import after_download
 from showkeeper.downloads.diskguard import check_space
 from showkeeper.downloads.job import Job, make_owner
@@ -172,6 +174,7 @@ class WorkerPool:
             lease_s=settings.download_lease_s,
             per_host_limit=settings.download_per_host_concurrency,
             per_host_delay_s=settings.download_per_host_delay_s,
+            recovery_s=settings.download_host_recovery_s,
             item_ids=self.item_ids,
         )
         for claimed in claims:
@@ -305,7 +308,7 @@ class WorkerPool:
         except DiskFullError as exc:
             await self._fail(job, str(exc), permanent=True)
         except TransferError as exc:
-            await self._fail(job, str(exc))
+            await self._fail(job, str(exc), troubles=politeness.troubles_of(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -354,8 +357,27 @@ class WorkerPool:
         elif job.reason == "cancelled" and job.plan is not None:
             files.remove_partials(job.plan.dest)
 
-    async def _fail(self, job: Job, error: str, *, permanent: bool = False) -> None:
+    async def _fail(
+        self,
+        job: Job,
+        error: str,
+        *,
+        permanent: bool = False,
+        troubles: list[politeness.HostTrouble] | None = None,
+    ) -> None:
+        """Record a failed attempt; a host that asked to slow down (``troubles``) is limited
+        first, and the item waits for its pause."""
         settings = self.ctx.settings
+        not_before = None
+        if troubles:
+            not_before = await politeness.record_troubles(
+                self.ctx.db,
+                troubles,
+                per_host_limit=settings.download_per_host_concurrency,
+                recovery_s=settings.download_host_recovery_s,
+            )
+            if not_before is not None:  # other items of the host may start then
+                self._wake_later(max(0.0, not_before.timestamp() - time.time()))
         result = await finish.fail(
             self.ctx.db,
             job.claim.id,
@@ -365,6 +387,7 @@ class WorkerPool:
             retry_base_s=settings.download_retry_base_s,
             retry_cap_s=settings.download_retry_max_s,
             track_hosts=job.claim.host_delay_s > 0,
+            not_before=not_before,
         )
         if result.outcome == "failed":
             log.warning("download failed", item_id=job.claim.id, error=error)

@@ -265,7 +265,7 @@ def test_settings_api_key_password_and_logout(
     error.wait_for(state="visible")
     assert "download_concurrency" in error.inner_text()
     page.reload()
-    assert page.locator("#f-download_concurrency").input_value() == "3"  # nothing changed
+    assert page.locator("#f-download_concurrency").input_value() == "8"  # nothing changed
     page.locator("#f-download_concurrency").fill("5")
     page.click("button:has-text('Save downloads')")
     page.wait_for_load_state("load")

@@ -94,12 +94,15 @@ class TimedServer:
     """A real aiohttp media server on ``host``; GET bodies are sent at ``rate`` bytes/s.
 
     Supports HEAD and ``Range: bytes=N-``, sends an ETag, and records every request.
+    ``refusals`` holds, per path, answers for its next GETs instead of the file:
+    ``(status, Retry-After or None)``, each used once.
     """
 
     host: str = "127.0.0.1"
     rate: float | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
+    refusals: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -137,6 +140,11 @@ class TimedServer:
             body = self.files.get(request.path)
             if body is None:
                 return web.Response(status=404, text="not found")
+            refusals = self.refusals.get(request.path)
+            if request.method == "GET" and refusals:
+                status, retry_after = refusals.pop(0)
+                extra = {} if retry_after is None else {"Retry-After": retry_after}
+                return web.Response(status=status, text="slow down", headers=extra)
             start = 0
             status = 200
             headers = {"Content-Type": "video/mp4", "Accept-Ranges": "bytes", "ETag": '"v1"'}

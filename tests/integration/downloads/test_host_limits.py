@@ -36,7 +36,14 @@ async def test_the_api_sets_lists_and_removes_host_limits(api: httpx.AsyncClient
         "/api/download-hosts/Media.Example", json={"concurrency": 2, "delay_s": 1.5}
     )
     assert put.status_code == 200, put.text
-    assert put.json() == {"host": "media.example", "concurrency": 2, "delay_s": 1.5}
+    assert put.json() == {
+        "host": "media.example",
+        "concurrency": 2,
+        "delay_s": 1.5,
+        "limited_to": None,  # set while the host is limited after a 429/503
+        "paused_until": None,
+        "normal_at": None,
+    }
     assert (await api.get("/api/download-hosts")).json() == [put.json()]
     for bad in ({"concurrency": 0}, {"concurrency": 33}, {"delay_s": -1}, {"concurrency": True}):
         assert (await api.put("/api/download-hosts/a.example", json=bad)).status_code == 422

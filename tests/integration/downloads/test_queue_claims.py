@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from showkeeper.db import Database
 from showkeeper.db.migrate import upgrade
-from showkeeper.db.models import DownloadHistory, Episode, QueueItem
-from showkeeper.downloads import claim, finish, queue
+from showkeeper.db.models import DownloadHistory, DownloadHost, Episode, QueueItem
+from showkeeper.downloads import claim, finish, host_limits, politeness, queue
 from tests.integration.downloads.queue_support import add_series
 from tests.pg import fresh_pg_database
 
@@ -78,6 +78,76 @@ async def check_per_host_limit_across_workers(url: str) -> None:
     results = await asyncio.gather(*(hold_one_per_host(url, f"w{n}") for n in range(5)))
     per_host = Counter(host for batch in results for host in batch)
     assert per_host == {host: 1 for host in HOSTS}
+
+
+async def claim_hosts(url: str, owner: str, now: datetime) -> list[str | None]:
+    db = Database(url, pool_size=2)
+    try:
+        claims = await claim.claim_batch(
+            db, owner=owner, limit=10, per_host_limit=4, recovery_s=30, lease_s=600, now=now
+        )
+        return [c.source_host for c in claims]
+    finally:
+        await db.dispose()
+
+
+async def check_hosts_that_asked_to_slow_down_across_workers(url: str) -> None:
+    """A 429 recorded by one process pauses its host and lowers its limit for every worker's
+    claim; a host with its own concurrency keeps it; the limit grows back, then is forgotten."""
+    await seed(url)
+    db = Database(url)
+    try:
+        now = datetime.now(UTC)
+        await host_limits.set_limit(db, "b.example", concurrency=3, delay_s=None)
+        troubles = [
+            politeness.HostTrouble("a.example", "throttled", 429, 10.0),
+            politeness.HostTrouble("b.example", "throttled", 503, 10.0),
+        ]
+        until = await politeness.record_troubles(
+            db, troubles, per_host_limit=4, recovery_s=30, now=now
+        )
+        assert until == now + timedelta(seconds=10)
+        # a second answer from before the pause: no second halving
+        await politeness.record_troubles(db, troubles[:1], per_host_limit=4, recovery_s=30, now=now)
+        views = {v.host: v for v in await host_limits.list_limits(db, per_host_limit=4, now=now)}
+        assert (views["a.example"].limited_to, views["a.example"].paused_until) == (2, until)
+        assert (views["b.example"].limited_to, views["b.example"].concurrency) == (None, 3)
+
+        paused = await asyncio.gather(*(claim_hosts(url, f"p{n}", now) for n in range(3)))
+        assert Counter(h for batch in paused for h in batch) == {"c.example": 4}
+
+        after = until + timedelta(seconds=1)
+        resumed = await asyncio.gather(*(claim_hosts(url, f"r{n}", after) for n in range(3)))
+        assert Counter(h for batch in resumed for h in batch) == {"a.example": 2, "b.example": 3}
+
+        grown = until + timedelta(seconds=31)  # one recovery step: a.example may run 3
+        more = await asyncio.gather(*(claim_hosts(url, f"g{n}", grown) for n in range(3)))
+        assert Counter(h for batch in more for h in batch) == {"a.example": 1}
+
+        normal = until + timedelta(seconds=61)  # back to 4: the claim forgets the state
+        last = await claim_hosts(url, "n", normal)
+        assert Counter(last) == {"a.example": 1}
+        views = {v.host: v for v in await host_limits.list_limits(db, per_host_limit=4, now=normal)}
+        assert set(views) == {"b.example"} and views["b.example"].state() == ""
+
+        async with db.session() as s:
+            rows = await s.execute(
+                select(DownloadHost.host).where(DownloadHost.throttle_until.is_not(None))
+            )
+            assert list(rows) == []
+
+        # one timeout is noted; a second within two minutes limits the host (5 s pause)
+        timeout = [politeness.HostTrouble("c.example", "timeout")]
+        assert not await politeness.record_troubles(db, timeout, per_host_limit=4, recovery_s=30)
+        again = datetime.now(UTC) + timedelta(seconds=60)
+        until = await politeness.record_troubles(
+            db, timeout, per_host_limit=4, recovery_s=30, now=again
+        )
+        assert until == again + timedelta(seconds=5)
+        views = {v.host: v for v in await host_limits.list_limits(db, per_host_limit=4, now=again)}
+        assert views["c.example"].limited_to == 2
+    finally:
+        await db.dispose()
 
 
 async def check_expired_leases_are_reclaimed(url: str) -> None:
@@ -155,6 +225,7 @@ async def check_one_and_batch_completions_agree(url: str) -> None:
     [
         check_no_double_claims,
         check_per_host_limit_across_workers,
+        check_hosts_that_asked_to_slow_down_across_workers,
         check_expired_leases_are_reclaimed,
         check_one_and_batch_completions_agree,
     ],
@@ -169,6 +240,7 @@ async def test_sqlite(check, tmp_path) -> None:
     [
         check_no_double_claims,
         check_per_host_limit_across_workers,
+        check_hosts_that_asked_to_slow_down_across_workers,
         check_expired_leases_are_reclaimed,
         check_one_and_batch_completions_agree,
     ],

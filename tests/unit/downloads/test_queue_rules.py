@@ -1,4 +1,6 @@
-"""The queue's pure rules: commands, backoff, host budgets, URL hosts."""
+"""The queue's pure rules: commands, backoff, host budgets, adaptive politeness, URL hosts.
+
+The clock is a plain ``now`` argument: each test moves it by hand."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,12 +9,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from showkeeper.domain.queue_rules import (
+    DEFAULT_PAUSE_S,
+    MAX_PAUSE_S,
     HostBudget,
+    HostLimit,
+    HostThrottle,
+    adaptive_limit,
     after_failure,
+    after_throttle,
     apply_command,
     claims_allowed,
     host_budget,
     host_open,
+    host_paused,
+    keeps_timing_out,
+    normal_again_at,
+    pause_s,
     pick_claims,
     retry_delay_s,
     source_host,
@@ -121,3 +133,131 @@ def test_source_host_is_the_first_candidates_host() -> None:
     )
     assert source_host([]) is None
     assert source_host(None) is None
+
+
+def seconds(n: float) -> timedelta:
+    return timedelta(seconds=n)
+
+
+def test_a_429_halves_the_limit_pauses_the_host_and_the_limit_grows_back() -> None:
+    state = after_throttle(
+        HostThrottle(), base=4, own_concurrency=None, now=NOW, retry_after_s=2, recovery_s=30
+    )
+    assert state == HostThrottle(limit=2, until=NOW + seconds(2))
+    assert host_paused(state, NOW + seconds(1.999))
+    assert not host_paused(state, NOW + seconds(2))
+
+    def limit_at(later: float) -> int | None:
+        return adaptive_limit(state, base=4, now=NOW + seconds(later), recovery_s=30)
+
+    # recovery counts from the end of the pause: +1 per 30 s without another 429/503
+    assert [limit_at(t) for t in (0, 2, 31.9, 32, 61.9)] == [2, 2, 2, 3, 3]
+    assert limit_at(62) is None  # back to the configured 4: nothing lowered any more
+    assert normal_again_at(state, base=4, recovery_s=30) == NOW + seconds(62)
+    assert normal_again_at(HostThrottle(None, NOW), base=4, recovery_s=30) == NOW
+    assert normal_again_at(HostThrottle(), base=4, recovery_s=30) is None
+
+
+def test_answers_to_requests_sent_before_the_limit_halve_it_once() -> None:
+    first = after_throttle(
+        HostThrottle(), base=8, own_concurrency=None, now=NOW, retry_after_s=10, recovery_s=30
+    )
+    burst = after_throttle(
+        first, base=8, own_concurrency=None, now=NOW + seconds(1), retry_after_s=3, recovery_s=30
+    )
+    assert burst == first  # still paused: same limit, and the pause is never shortened
+    longer = after_throttle(
+        first, base=8, own_concurrency=None, now=NOW + seconds(1), retry_after_s=60, recovery_s=30
+    )
+    assert longer == HostThrottle(4, NOW + seconds(61))
+
+
+def test_a_429_after_the_pause_halves_what_had_grown_back_down_to_one() -> None:
+    state = HostThrottle(limit=2, until=NOW)
+    later = NOW + seconds(45)  # grown to 3
+    again = after_throttle(
+        state, base=8, own_concurrency=None, now=later, retry_after_s=None, recovery_s=30
+    )
+    assert again == HostThrottle(1, later + seconds(DEFAULT_PAUSE_S))
+    floor = after_throttle(
+        again,
+        base=8,
+        own_concurrency=None,
+        now=later + seconds(DEFAULT_PAUSE_S),
+        retry_after_s=None,
+        recovery_s=30,
+    )
+    assert floor.limit == 1
+
+
+def test_a_host_with_its_own_concurrency_keeps_it_but_honours_the_pause() -> None:
+    state = after_throttle(
+        HostThrottle(), base=4, own_concurrency=6, now=NOW, retry_after_s=2, recovery_s=30
+    )
+    assert state == HostThrottle(None, NOW + seconds(2))
+    overrides = {"own.example": HostLimit(concurrency=6)}
+    paused = host_budget(
+        {},
+        {},
+        now=NOW + seconds(1),
+        limit=4,
+        delay_s=0,
+        overrides=overrides,
+        throttles={"own.example": state},
+    )
+    assert paused.open_slots == {"own.example": 0}
+    after = host_budget(
+        {"own.example": 1},
+        {},
+        now=NOW + seconds(2),
+        limit=4,
+        delay_s=0,
+        overrides=overrides,
+        throttles={"own.example": HostThrottle(1, NOW)},
+    )
+    assert after.open_slots == {"own.example": 5}  # its own 6, not the lowered 1
+
+
+def test_the_budget_uses_the_lowered_limit_and_closes_paused_hosts() -> None:
+    throttles = {
+        "busy.example": HostThrottle(2, NOW - seconds(1)),
+        "paused.example": HostThrottle(2, NOW + seconds(1)),
+        "recovered.example": HostThrottle(1, NOW - seconds(200)),
+    }
+    budget = host_budget(
+        {"busy.example": 1, "recovered.example": 1},
+        {},
+        now=NOW,
+        limit=4,
+        delay_s=0,
+        throttles=throttles,
+        recovery_s=30,
+    )
+    assert budget.open_slots == {
+        "busy.example": 1,  # lowered to 2, one running
+        "paused.example": 0,
+        "recovered.example": 3,  # grown back to 4
+    }
+    rows = [(1, "busy.example"), (2, "busy.example"), (3, "paused.example"), (4, "x.example")]
+    assert pick_claims(rows, budget, need=10)[0] == [1, 4]
+
+
+def test_retry_after_bounds() -> None:
+    assert pause_s(None) == DEFAULT_PAUSE_S
+    assert pause_s(-3) == 0
+    assert pause_s(2.5) == 2.5
+    assert pause_s(10**9) == MAX_PAUSE_S
+
+
+def test_no_lowering_without_a_limit_to_lower() -> None:
+    state = after_throttle(
+        HostThrottle(), base=None, own_concurrency=None, now=NOW, retry_after_s=1, recovery_s=30
+    )
+    assert state == HostThrottle(None, NOW + seconds(1))
+    assert adaptive_limit(HostThrottle(2, NOW), base=None, now=NOW, recovery_s=30) is None
+
+
+def test_two_timeouts_within_the_window_mean_the_host_keeps_timing_out() -> None:
+    assert not keeps_timing_out(None, NOW)
+    assert keeps_timing_out(NOW - seconds(119), NOW)
+    assert not keeps_timing_out(NOW - seconds(121), NOW)

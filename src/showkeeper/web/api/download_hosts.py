@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
@@ -32,14 +34,31 @@ class HostLimitOut(BaseModel):
     host: str
     concurrency: int | None
     delay_s: float | None
+    limited_to: int | None = Field(
+        None, description="Lowered limit after a 429/503 or repeated timeouts; null: normal."
+    )
+    paused_until: datetime | None = Field(
+        None, description="No new download from the host before this (its Retry-After)."
+    )
+    normal_at: datetime | None = Field(
+        None, description="When the host is back to normal if it asks for nothing more."
+    )
 
 
 @router.get("")
 async def list_hosts(ctx: CtxDep) -> list[HostLimitOut]:
-    """Hosts with their own limits."""
+    """Hosts with their own limits, and hosts limited for now because they asked to slow down."""
+    views = await host_limits.list_for(ctx)
     return [
-        HostLimitOut(host=v.host, concurrency=v.concurrency, delay_s=v.delay_s)
-        for v in await host_limits.list_limits(ctx.db)
+        HostLimitOut(
+            host=v.host,
+            concurrency=v.concurrency,
+            delay_s=v.delay_s,
+            limited_to=v.limited_to,
+            paused_until=v.paused_until,
+            normal_at=v.normal_at,
+        )
+        for v in views
     ]
 
 

@@ -23,6 +23,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
             "download_concurrency",
             "download_per_host_concurrency",
             "download_per_host_delay_s",
+            "download_host_recovery_s",
             "download_connections",
             "download_max_attempts",
             "download_retry_base_s",
