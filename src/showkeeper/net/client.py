@@ -15,8 +15,8 @@ import email.utils
 import json
 import re
 import socket
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_network
@@ -321,15 +321,38 @@ class HttpClient:
         ``Accept-Encoding: identity`` unless told otherwise so Range offsets are byte offsets.
         aiohttp errors raised while reading inside the block become :class:`OutboundError`.
         """
-        request_headers = CIMultiDict(headers or {})
-        request_headers.setdefault("Accept-Encoding", "identity")
-        resp = await self._open(method.upper(), url, request_headers)
+        resp = await self.open(url, method=method, headers=headers)
         try:
-            yield resp
-        except aiohttp.ClientError as exc:
-            raise self._translate(exc, str(resp.url)) from exc
+            with self.reading(resp):
+                yield resp
         finally:
             resp.release()
+
+    async def open(
+        self,
+        url: str | URL,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Like :meth:`stream`, for a response that outlives one block (a GET whose headers
+        decide what happens to its body).
+
+        The caller MUST ``release()`` the response (a fully read body gives the connection
+        back to the pool; an unread one closes it) and SHOULD read it inside
+        :meth:`reading`.
+        """
+        request_headers = CIMultiDict(headers or {})
+        request_headers.setdefault("Accept-Encoding", "identity")
+        return await self._open(method.upper(), url, request_headers)
+
+    @contextmanager
+    def reading(self, resp: aiohttp.ClientResponse) -> Iterator[None]:
+        """aiohttp errors raised while reading ``resp`` become :class:`OutboundError`."""
+        try:
+            yield
+        except aiohttp.ClientError as exc:
+            raise self._translate(exc, str(resp.url)) from exc
 
     async def head(
         self, url: str | URL, headers: Mapping[str, str] | None = None
