@@ -233,6 +233,9 @@ async def _fetch_known(attempt: _Attempt) -> TransferResult:
             # verify.py would refuse these bytes after the whole body: say so now
             raise NotMediaError(f"{url} is not media: {describe(head)}")
         return await _fetch_direct(attempt, found, first=first)
+    except _NotKnown:
+        await first.drain()  # the probe that follows may use the same connection
+        raise
     finally:
         first.release()
 

@@ -63,6 +63,11 @@ class FirstGet:
         head, self.head = self.head, b""
         return resp, head
 
+    async def drain(self) -> None:
+        """Read a small untaken body (an error or a page) so the connection stays open."""
+        if self._resp is not None:
+            await self.client.drain(self._resp)
+
     def release(self) -> None:
         """Give up the response if nobody took it."""
         resp, self._resp = self._resp, None

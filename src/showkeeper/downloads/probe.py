@@ -180,6 +180,7 @@ async def probe(client: HttpClient, candidate: Candidate) -> ProbeResult:
         pass  # some servers refuse or mishandle HEAD: ask with GET
     try:
         async with client.stream(candidate.url, headers={**headers, "Range": "bytes=0-0"}) as resp:
+            await client.drain(resp)  # one byte (or a short error page): keep the connection
             if not 200 <= resp.status < 300:
                 err = HttpStatusError(resp.status, str(resp.url))
                 raise TransferError(str(err), transient=resp.status == 429 or resp.status >= 500)

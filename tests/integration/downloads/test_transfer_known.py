@@ -126,6 +126,8 @@ async def test_a_get_that_fails_falls_back_and_nothing_is_left(
         await download([candidate], dest, client=client, settings=settings, label="x S01E03")
     assert "404" in caught.value.tried[0][1]
     assert methods(server, "/gone.mp4") == ["GET", "HEAD", "GET"]  # GET, then the probe
+    # each short error body was read before release, so one connection carried all three
+    assert len({r.peer for r in server.requests_for("/gone.mp4")}) == 1
     assert list(library_dir.iterdir()) == []
 
 
