@@ -14,7 +14,8 @@ handler started and when its body was sent.
 
 The gap is the time from the end of one GET's response on a connection to the start of the
 next GET on the same connection, as the server sees it (a HEAD in between counts as gap). Printed
-per tool: requests, connections, and the gap's median, 90th percentile and max.
+per tool: requests, HEADs, connections, and the gap's median, 90th percentile and max;
+the sha256 of every file each side saved is compared with the served ones.
 Goal: showkeeper's median gap <= 2 x the reference's + 5 ms (loopback noise).
 
 Run: .venv/bin/python bench/warm.py [--episodes 24] [--size-mb 2] [--concurrency 4]
@@ -32,6 +33,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import hashlib  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
@@ -218,7 +220,9 @@ async def main() -> None:
         f"/e{n:03d}.mp4": media_bytes(int(args.size_mb * MiB) + n) for n in range(args.episodes)
     }
     paths = sorted(files)
-    results = []
+    results: dict[str, dict[str, object]] = {}
+    intact: dict[str, bool] = {}
+    wanted = sorted(hashlib.sha256(body).hexdigest() for body in files.values())
     with tempfile.TemporaryDirectory(prefix="warm-bench-") as tmp:
         for name, run in (("reference", run_reference), ("showkeeper", run_showkeeper)):
             server = LoggingServer(files, args.delay, args.rate_mb * MiB)
@@ -227,14 +231,26 @@ async def main() -> None:
                 wall = await run(server, paths, Path(tmp) / name, args.concurrency)
             finally:
                 await server.stop()
-            results.append(summary(name, server.hits, wall))
-    for row in results:
-        print(json.dumps(row))
-    ref, ours = results
-    limit = 2 * float(ref["gap_median_ms"] or 0) + 5  # type: ignore[arg-type]
-    ok = ours["gap_median_ms"] is not None and float(ours["gap_median_ms"]) <= limit  # type: ignore[arg-type]
-    print(f"median gap goal <= {limit:.1f} ms: {'met' if ok else 'MISSED'}")
-    sys.exit(0 if ok else 1)
+            results[name] = summary(name, server.hits, wall)
+            got = (Path(tmp) / name).rglob("*.mp4")
+            intact[name] = sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in got) == wanted
+    ref, ours = results["reference"], results["showkeeper"]
+    goal = 2 * float(ref["gap_median_ms"] or 0) + 5  # type: ignore[arg-type]
+    met = ours["gap_median_ms"] is not None and float(ours["gap_median_ms"]) <= goal  # type: ignore[arg-type]
+    line = {
+        "bench": "warm",
+        "episodes": args.episodes,
+        "size_mb": args.size_mb,
+        "concurrency": args.concurrency,
+        "showkeeper": ours,
+        "reference": ref,
+        "gap_goal_ms": round(goal, 1),
+        "sha256_equal_by_side": intact,
+        "met": met,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(line))
+    sys.exit(0 if met and all(intact.values()) else 1)
 
 
 if __name__ == "__main__":
