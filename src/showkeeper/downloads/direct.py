@@ -25,6 +25,7 @@ from showkeeper.downloads.direct_job import (
     content_range,
     status_error,
 )
+from showkeeper.downloads.first_get import FirstGet, stream_or_take
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.ranged import download_ranged
 from showkeeper.downloads.retry import (
@@ -42,8 +43,12 @@ __all__ = ["MULTI_THRESHOLD", "DirectJob", "download_direct"]
 _UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 
 
-async def download_direct(job: DirectJob) -> int:
+async def download_direct(job: DirectJob, *, first: FirstGet | None = None) -> int:
     """Download ``job.url`` into ``job.part``, resuming what a previous run left.
+
+    ``first``, a GET already answered for this resource (its headers made ``job.probe``),
+    is read by the stream that starts at byte 0 instead of a new request; the caller
+    releases it if nobody did.
 
     On return the ``.part`` is complete, length-checked and fsynced, and the state file is
     gone; the caller renames it into place.
@@ -78,13 +83,14 @@ async def download_direct(job: DirectJob) -> int:
             use_ranges = saved.get("mode") == "ranges"
         if use_ranges and length is not None:
             try:
-                return await download_ranged(job, length, saved)
+                return await download_ranged(job, length, saved, first=first)
             except RangesIgnored:
                 files.remove_paths(job.part, job.state)
-        return await _single(job, resume=saved is not None and saved.get("mode") == "single")
+        resume = saved is not None and saved.get("mode") == "single"
+        return await _single(job, resume=resume, first=first)
 
 
-async def _single(job: DirectJob, *, resume: bool) -> int:
+async def _single(job: DirectJob, *, resume: bool, first: FirstGet | None) -> int:
     if not resume:
         files.remove_paths(job.part)
         files.write_state(
@@ -97,7 +103,7 @@ async def _single(job: DirectJob, *, resume: bool) -> int:
             check_cancel(job.cancel)
             offset = os.fstat(fd).st_size
             try:
-                size = await _stream_once(job, fd, offset)
+                size = await _stream_once(job, fd, offset, first if offset == 0 else None)
             except (TransferError, OutboundError) as exc:
                 if not is_transient(exc) or isinstance(exc, DiskFullError) or is_throttled(exc):
                     raise
@@ -113,11 +119,13 @@ async def _single(job: DirectJob, *, resume: bool) -> int:
         os.close(fd)
 
 
-async def _stream_once(job: DirectJob, fd: int, offset: int) -> int:
-    """One GET from ``offset``; returns the final size when the body is complete."""
+async def _stream_once(job: DirectJob, fd: int, offset: int, first: FirstGet | None) -> int:
+    """One GET from ``offset`` (``first``'s, when there is one); returns the final size when
+    the body is complete."""
     meter = job.meter
     range_header = f"bytes={offset}-" if offset > 0 else None
-    async with job.client.stream(job.url, headers=job.request_headers(range_header)) as resp:
+    headers = job.request_headers(range_header)
+    async with stream_or_take(first, job.client, job.url, headers) as (resp, head):
         expected: int | None
         if offset > 0 and resp.status == 416:
             total = _UNSATISFIED_RANGE.match(resp.headers.get("Content-Range", ""))
@@ -152,6 +160,11 @@ async def _stream_once(job: DirectJob, fd: int, offset: int) -> int:
         size = offset
         cancel = job.cancel
         writeback = files.Writeback(fd)
+        if head:
+            os.write(fd, head)
+            size += len(head)
+            meter.add(len(head))
+            writeback.wrote(len(head))
         async for chunk in resp.content.iter_any():
             os.write(fd, chunk)
             size += len(chunk)

@@ -4,6 +4,10 @@
 through the same readable steps:
 
 1. **probe**: HEAD (a ranged GET when HEAD fails); 4xx or a connection error -> next.
+   A direct candidate whose source gave its media type and size (a feed's enclosure, a
+   directory listing) skips it: its GET is sent at once and that response's headers and
+   first bytes stand in for the probe. When that GET fails or does not answer with media,
+   the candidate is probed as any other.
 2. **resolve**: the final URL and content type pick the method: direct HTTP for
    ``video/*``, ``audio/*`` and ``application/octet-stream``; HLS for m3u8 playlists;
    yt-dlp for web pages (kind ``page`` or ``text/html``).
@@ -28,10 +32,20 @@ from urllib.parse import urlsplit
 
 from showkeeper.config import Settings
 from showkeeper.domain.candidates import Candidate
+from showkeeper.domain.paths import ALLOWED_EXTENSIONS
+from showkeeper.domain.queue_rules import THROTTLE_STATUSES
+from showkeeper.domain.sniff import HEAD_BYTES, container_of, describe
 from showkeeper.downloads import files
 from showkeeper.downloads.direct import DirectJob, download_direct
+from showkeeper.downloads.first_get import FirstGet
 from showkeeper.downloads.hls import HlsJob, download_hls
-from showkeeper.downloads.probe import ProbeResult, extension_for_type, probe
+from showkeeper.downloads.probe import (
+    ProbeResult,
+    extension_for_type,
+    is_known_media,
+    probe,
+    result_of,
+)
 from showkeeper.downloads.progress import ProgressMeter
 from showkeeper.downloads.retry import check_cancel, is_transient
 from showkeeper.downloads.transfer import (
@@ -41,12 +55,13 @@ from showkeeper.downloads.transfer import (
     TransferError,
     TransferProgress,
     TransferResult,
+    http_status_error,
 )
 from showkeeper.downloads.verify import NotMediaError, identify_media
 from showkeeper.downloads.ytdlp_download import YtdlpJob, download_ytdlp
 from showkeeper.ffmpeg import find_ffmpeg
 from showkeeper.logging import get_logger
-from showkeeper.net import HttpClient
+from showkeeper.net import HttpClient, OutboundError, parse_retry_after
 
 __all__ = ["ERRORS_LOG_NAME", "download", "failure_line"]
 
@@ -162,12 +177,75 @@ def _record_failure(settings: Settings, line: str) -> None:
 
 async def _try(attempt: _Attempt) -> TransferResult:
     """Probe and resolve the candidate, then fetch it with the matching method."""
+    if is_known_media(attempt.candidate) and not _has_partial(attempt.dest):
+        try:
+            return await _fetch_known(attempt)
+        except _NotKnown as exc:
+            _log.info("no media from the first GET; probing", url=exc.url, reason=exc.reason)
     found = await probe(attempt.client, attempt.candidate)
     if found.method == "hls":
         return await _fetch_hls(attempt, found)
     if found.method == "ytdlp":
         return await _fetch_ytdlp(attempt)
     return await _fetch_direct(attempt, found)
+
+
+class _NotKnown(Exception):
+    """The GET sent without a probe did not answer with media (so: probe it)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+
+
+def _has_partial(dest: Path) -> bool:
+    """Whether an earlier run left resumable data for ``dest`` (any extension). Resuming
+    needs the validator before the first request (``If-Range``), so those are probed."""
+    names = {dest.name, *(f"{dest.stem}.{ext}" for ext in ALLOWED_EXTENSIONS)}
+    return any(files.state_path(dest.with_name(name)).exists() for name in names)
+
+
+async def _fetch_known(attempt: _Attempt) -> TransferResult:
+    """GET the candidate at once; its answer is the probe and its body the download.
+
+    Raises:
+        _NotKnown: When the GET fails or its headers or first bytes are not media; nothing
+            was written.
+    """
+    client, candidate = attempt.client, attempt.candidate
+    try:
+        resp = await client.open(candidate.url, headers=candidate.headers)
+    except OutboundError as exc:
+        raise _NotKnown(candidate.url, _reason(exc)) from exc
+    first = FirstGet(client, resp)
+    try:
+        url = str(resp.url)
+        if resp.status in THROTTLE_STATUSES:  # a probe now would ask a host that said wait
+            await first.drain()
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            raise http_status_error(resp.status, url, retry_after)
+        if resp.status != 200:
+            raise _NotKnown(url, f"HTTP {resp.status}")
+        try:
+            found = result_of(candidate, url, resp.status, resp.headers)
+        except TransferError as exc:
+            raise _NotKnown(url, _reason(exc)) from exc
+        if found.method != "direct":
+            raise _NotKnown(url, f"{found.content_type or 'no content type'} is not a media file")
+        try:
+            head = await first.read_head(HEAD_BYTES)
+        except OutboundError as exc:
+            raise _NotKnown(url, _reason(exc)) from exc
+        if container_of(head) is None:
+            # verify.py would refuse these bytes after the whole body: say so now
+            raise NotMediaError(f"{url} is not media: {describe(head)}")
+        return await _fetch_direct(attempt, found, first=first)
+    except _NotKnown:
+        await first.drain()  # the probe that follows may use the same connection
+        raise
+    finally:
+        first.release()
 
 
 def _keeps_partial(exc: BaseException) -> bool:
@@ -179,7 +257,9 @@ def _url_extension(url: str) -> str:
     return PurePosixPath(urlsplit(url).path).suffix
 
 
-async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult:
+async def _fetch_direct(
+    attempt: _Attempt, found: ProbeResult, *, first: FirstGet | None = None
+) -> TransferResult:
     dest = attempt.dest
     name = files.with_extension(
         dest, extension_for_type(found.content_type), _url_extension(found.url)
@@ -200,7 +280,7 @@ async def _fetch_direct(attempt: _Attempt, found: ProbeResult) -> TransferResult
         cancel=attempt.cancel,
     )
     try:
-        size = await download_direct(job)
+        size = await download_direct(job, first=first)
     except BaseException as exc:
         if not _keeps_partial(exc):
             files.remove_paths(part, state)

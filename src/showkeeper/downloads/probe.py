@@ -2,6 +2,8 @@
 
 HEAD first; when HEAD fails or is refused, a ``GET`` with ``Range: bytes=0-0`` (which also
 tells whether the server honours ranges). A 4xx/5xx or connection error fails the probe.
+A candidate whose source gave its type and size (:func:`is_known_media`) is not probed: the
+engine reads the same answers from its GET's headers (:func:`result_of`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from showkeeper.downloads.retry import is_transient
 from showkeeper.downloads.transfer import Method, TransferError, http_status_error
 from showkeeper.net import HttpClient, OutboundError, parse_retry_after
 
-__all__ = ["HLS_TYPES", "ProbeResult", "classify", "extension_for_type", "probe"]
+__all__ = [
+    "HLS_TYPES",
+    "ProbeResult",
+    "classify",
+    "extension_for_type",
+    "is_known_media",
+    "probe",
+    "result_of",
+]
 
 HLS_TYPES = frozenset(
     {
@@ -112,9 +122,29 @@ def _parse_length(headers: CIMultiDictProxy[str], status: int) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _result(
+def is_known_media(candidate: Candidate) -> bool:
+    """Whether the source already said what ``candidate`` is: a direct candidate with a
+    media type (audio, video or a binary type; not a playlist) and a size. Such a candidate
+    needs no probe: its GET answers the same questions (:func:`result_of`)."""
+    if candidate.kind != "direct" or not candidate.size or candidate.size <= 0:
+        return False
+    mime = (candidate.mime or "").partition(";")[0].strip().lower()
+    if not mime:
+        return False
+    try:
+        return classify(candidate, candidate.url, mime) == "direct"
+    except TransferError:
+        return False
+
+
+def result_of(
     candidate: Candidate, url: str, status: int, headers: CIMultiDictProxy[str]
 ) -> ProbeResult:
+    """What a response to a HEAD or a GET (``url`` after redirects) says about the candidate.
+
+    Raises:
+        TransferError: If its content type is not something showkeeper can download.
+    """
     content_type = headers.get("Content-Type", "").partition(";")[0].strip().lower()
     return ProbeResult(
         url=url,
@@ -145,16 +175,17 @@ async def probe(client: HttpClient, candidate: Candidate) -> ProbeResult:
     try:
         url, status, head_headers = await client.head(candidate.url, headers=headers)
         if 200 <= status < 300:
-            return _result(candidate, url, status, head_headers)
+            return result_of(candidate, url, status, head_headers)
         if status in THROTTLE_STATUSES:  # asking again at once with GET would hammer it
             raise http_status_error(status, url, parse_retry_after(head_headers.get("Retry-After")))
     except OutboundError:
         pass  # some servers refuse or mishandle HEAD: ask with GET
     try:
         async with client.stream(candidate.url, headers={**headers, "Range": "bytes=0-0"}) as resp:
+            await client.drain(resp)  # one byte (or a short error page): keep the connection
             if not 200 <= resp.status < 300:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 raise http_status_error(resp.status, str(resp.url), retry_after)
-            return _result(candidate, str(resp.url), resp.status, resp.headers)
+            return result_of(candidate, str(resp.url), resp.status, resp.headers)
     except OutboundError as exc:
         raise TransferError(str(exc), transient=is_transient(exc)) from exc

@@ -19,6 +19,7 @@ from showkeeper.downloads.direct_job import (
     content_range,
     status_error,
 )
+from showkeeper.downloads.first_get import FirstGet, stream_or_take
 from showkeeper.downloads.retry import (
     backoff_delay,
     check_cancel,
@@ -95,13 +96,17 @@ class _Plan:
         return files.merge_ranges([*self._base, *((p.start, p.pos) for p in self._all)])
 
 
-async def download_ranged(job: DirectJob, total: int, saved: dict[str, Any] | None) -> int:
+async def download_ranged(
+    job: DirectJob, total: int, saved: dict[str, Any] | None, *, first: FirstGet | None = None
+) -> int:
     """Download ``job.url`` (``total`` bytes) into ``job.part`` over ranged connections.
 
     Args:
         job: The download.
         total: The full size.
         saved: The state of an earlier run for the same resource, or None.
+        first: A GET already answered for the resource (whole body from byte 0): the
+            connection fetching from byte 0 reads it instead of asking again.
 
     Returns:
         ``total``, once every byte is written and the file fsynced (the state is removed).
@@ -141,7 +146,7 @@ async def download_ranged(job: DirectJob, total: int, saved: dict[str, Any] | No
         saving = asyncio.create_task(saver())
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(_connection(job, fd, writeback, plan))
+                group.create_task(_connection(job, fd, writeback, plan, first))
                 if job.connections > 1:
                     group.create_task(_ramp_up(job, fd, writeback, plan, group))
         except BaseExceptionGroup as group_error:
@@ -232,22 +237,26 @@ async def _ramp_up(
         if speed < FAST_CONNECTION and remaining / max(speed, 1.0) > RAMP_WORTH_S:
             files.preallocate(fd, plan.total)  # parts land all over the file: reserve it
             for _ in range(job.connections - 1):
-                group.create_task(_connection(job, fd, writeback, plan))
+                group.create_task(_connection(job, fd, writeback, plan, None))
             return
 
 
-async def _connection(job: DirectJob, fd: int, writeback: files.Writeback, plan: _Plan) -> None:
+async def _connection(
+    job: DirectJob, fd: int, writeback: files.Writeback, plan: _Plan, first: FirstGet | None
+) -> None:
     while (piece := plan.next_piece()) is not None:
-        await _fetch_piece(job, fd, piece, writeback)
+        await _fetch_piece(job, fd, piece, writeback, first)
 
 
-async def _fetch_piece(job: DirectJob, fd: int, piece: _Piece, writeback: files.Writeback) -> None:
+async def _fetch_piece(
+    job: DirectJob, fd: int, piece: _Piece, writeback: files.Writeback, first: FirstGet | None
+) -> None:
     attempts = 0
     while piece.pos < piece.end:
         check_cancel(job.cancel)
         before = piece.pos
         try:
-            await _piece_once(job, fd, piece, writeback)
+            await _piece_once(job, fd, piece, writeback, first if piece.pos == 0 else None)
         except (TransferError, OutboundError) as exc:
             if not is_transient(exc) or is_throttled(exc):
                 raise
@@ -257,27 +266,45 @@ async def _fetch_piece(job: DirectJob, fd: int, piece: _Piece, writeback: files.
             await sleep_or_cancel(backoff_delay(attempts), job.cancel)
 
 
-async def _piece_once(job: DirectJob, fd: int, piece: _Piece, writeback: files.Writeback) -> None:
+async def _piece_once(
+    job: DirectJob,
+    fd: int,
+    piece: _Piece,
+    writeback: files.Writeback,
+    first: FirstGet | None,
+) -> None:
+    """One request for the rest of ``piece`` (``first``'s answer when there is one to take:
+    a whole body from byte 0 serves a piece from 0 just as well as a range would)."""
     headers = job.request_headers(f"bytes={piece.pos}-{piece.end - 1}")
-    meter, cancel = job.meter, job.cancel
-    async with job.client.stream(job.url, headers=headers) as resp:
-        if resp.status == 200:
-            raise RangesIgnored()
-        if resp.status != 206:
-            raise status_error(resp.status, str(resp.url), resp.headers.get("Retry-After"))
-        parsed = content_range(resp.headers.get("Content-Range"))
-        if parsed is None or parsed[0] != piece.pos:
-            raise RangesIgnored()
+    whole = first is not None and first.response is not None
+    async with stream_or_take(first, job.client, job.url, headers) as (resp, head):
+        if not whole:
+            if resp.status == 200:
+                raise RangesIgnored()
+            if resp.status != 206:
+                raise status_error(resp.status, str(resp.url), resp.headers.get("Retry-After"))
+            parsed = content_range(resp.headers.get("Content-Range"))
+            if parsed is None or parsed[0] != piece.pos:
+                raise RangesIgnored()
+        if head and _write_piece(job, fd, piece, writeback, head):
+            return
         async for chunk in resp.content.iter_any():
-            room = piece.end - piece.pos
-            data = chunk if len(chunk) <= room else memoryview(chunk)[:room]
-            os.pwrite(fd, data, piece.pos)
-            piece.pos += len(data)
-            meter.add(len(data))
-            writeback.wrote(len(data))
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled("download cancelled")
-            if piece.pos >= piece.end:
+            if _write_piece(job, fd, piece, writeback, chunk):
                 return
     if piece.pos < piece.end:
         raise TransferError(f"{job.url}: a ranged body ended early", transient=True)
+
+
+def _write_piece(
+    job: DirectJob, fd: int, piece: _Piece, writeback: files.Writeback, chunk: bytes
+) -> bool:
+    """Write what of ``chunk`` belongs to ``piece``; True once the piece is complete."""
+    room = piece.end - piece.pos
+    data = chunk if len(chunk) <= room else memoryview(chunk)[:room]
+    os.pwrite(fd, data, piece.pos)
+    piece.pos += len(data)
+    job.meter.add(len(data))
+    writeback.wrote(len(data))
+    if job.cancel is not None and job.cancel.is_set():
+        raise TransferCancelled("download cancelled")
+    return piece.pos >= piece.end

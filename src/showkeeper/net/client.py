@@ -15,8 +15,8 @@ import email.utils
 import json
 import re
 import socket
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_network
@@ -54,6 +54,13 @@ __all__ = [
 
 DEFAULT_USER_AGENT: Final = f"showkeeper/{__version__}"
 DEFAULT_MAX_BYTES: Final = 10 * 1024 * 1024
+KEEPALIVE_S: Final = 60.0
+"""How long an idle connection is kept for the next request to its host. aiohttp's 15 s
+would let a host's connections go cold between episodes spaced by a politeness delay; a
+connection the server closed meanwhile is retried on a new one (idempotent requests)."""
+DRAIN_MAX_BYTES: Final = 64 * 1024
+"""A body this small is read before release so its connection goes back to the pool (an
+unread body closes it)."""
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 # Dropped from the request when a redirect leaves the original origin.
 _CREDENTIAL_HEADERS: Final = ("Authorization", "Proxy-Authorization", "Cookie")
@@ -181,6 +188,7 @@ class HttpClient:
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
         resolver: AbstractResolver | None = None,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         if per_host_limit < 1 or total_limit < 1:
             raise ValueError("per_host_limit and total_limit must be at least 1")
@@ -197,6 +205,7 @@ class HttpClient:
         self.max_redirects = max_redirects
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        self.keepalive_s = keepalive_s
         self._inner_resolver = resolver
         self._resolver: GuardedResolver | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -211,6 +220,7 @@ class HttpClient:
             limit=self.total_limit,
             limit_per_host=self.per_host_limit,
             resolver=self._resolver,
+            keepalive_timeout=self.keepalive_s,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -284,6 +294,7 @@ class HttpClient:
                         last_modified=resp.headers.get("Last-Modified", last_modified),
                     )
                 if status == 429 or status >= 500:
+                    await self.drain(resp)  # the retry may reuse the connection
                     if attempt >= retries:
                         raise HttpStatusError(status, final, attempts=attempt + 1)
                     delay = self._retry_delay(attempt, resp.headers.get("Retry-After"))
@@ -299,6 +310,7 @@ class HttpClient:
                         last_modified=resp.headers.get("Last-Modified"),
                     )
                 else:
+                    await self.drain(resp)
                     raise HttpStatusError(status, final, attempts=attempt + 1)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 raise self._translate(exc, final) from exc
@@ -321,15 +333,51 @@ class HttpClient:
         ``Accept-Encoding: identity`` unless told otherwise so Range offsets are byte offsets.
         aiohttp errors raised while reading inside the block become :class:`OutboundError`.
         """
-        request_headers = CIMultiDict(headers or {})
-        request_headers.setdefault("Accept-Encoding", "identity")
-        resp = await self._open(method.upper(), url, request_headers)
+        resp = await self.open(url, method=method, headers=headers)
         try:
-            yield resp
-        except aiohttp.ClientError as exc:
-            raise self._translate(exc, str(resp.url)) from exc
+            with self.reading(resp):
+                yield resp
         finally:
             resp.release()
+
+    async def open(
+        self,
+        url: str | URL,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Like :meth:`stream`, for a response that outlives one block (a GET whose headers
+        decide what happens to its body).
+
+        The caller MUST ``release()`` the response (a fully read body gives the connection
+        back to the pool; an unread one closes it) and SHOULD read it inside
+        :meth:`reading`.
+        """
+        request_headers = CIMultiDict(headers or {})
+        request_headers.setdefault("Accept-Encoding", "identity")
+        return await self._open(method.upper(), url, request_headers)
+
+    async def drain(self, resp: aiohttp.ClientResponse, max_bytes: int = DRAIN_MAX_BYTES) -> None:
+        """Read and drop a small rest of ``resp``'s body (a page, an error, one probed byte)
+        so that releasing it keeps the connection; a large or unknown one is left, and
+        closes. Errors are ignored: the connection is then closed anyway."""
+        length = resp.content_length
+        if length is None or length > max_bytes or resp.content.is_eof():
+            return
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                await resp.content.read()
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            pass
+
+    @contextmanager
+    def reading(self, resp: aiohttp.ClientResponse) -> Iterator[None]:
+        """aiohttp errors raised while reading ``resp`` become :class:`OutboundError`."""
+        try:
+            yield
+        except aiohttp.ClientError as exc:
+            raise self._translate(exc, str(resp.url)) from exc
 
     async def head(
         self, url: str | URL, headers: Mapping[str, str] | None = None
@@ -374,6 +422,7 @@ class HttpClient:
             location = resp.headers.get("Location")
             if resp.status not in REDIRECT_STATUSES or location is None:
                 return resp
+            await self.drain(resp)  # the next hop may go to the same host
             resp.release()
             try:
                 target = check_url(current.join(URL(location)))

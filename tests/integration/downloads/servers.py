@@ -81,6 +81,8 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int = 0
+    peer: int = 0
+    """The client's port: requests with the same one came over the same connection."""
 
 
 class MediaServer:
@@ -156,7 +158,10 @@ class MediaServer:
         return None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        record = Request(request.method, request.path, dict(request.headers))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        record = Request(
+            request.method, request.path, dict(request.headers), peer=peer[1] if peer else 0
+        )
         self.requests.append(record)
         resource = self._lookup(request.path)
         if resource is None:
@@ -169,7 +174,9 @@ class MediaServer:
             return web.Response(status=resource.head_status)
         if resource.status != 200:
             record.status = resource.status
-            return web.Response(status=resource.status, text=f"status {resource.status}")
+            return web.Response(
+                status=resource.status, text=f"status {resource.status}", headers=resource.headers
+            )
         size = resource.size
         start, end = 0, size
         status = 200
