@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -27,6 +28,39 @@ async def active_items_of_series(ctx: AppContext, series_key: str) -> list[int]:
             .order_by(QueueItem.id)
         )
         return list(rows.scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """What a person is told about one queue item: its episode, status, size and error."""
+
+    item_id: int
+    season: int
+    episode: int
+    title: str | None
+    status: str
+    size: int | None
+    """The episode file's size once downloaded."""
+    error: str | None
+
+
+async def item_views(ctx: AppContext, item_ids: Collection[int]) -> dict[int, ItemView]:
+    """item id -> its view (items that were removed are missing)."""
+    async with ctx.db.session() as s:
+        rows = await s.execute(
+            select(
+                QueueItem.id,
+                Episode.season,
+                Episode.episode,
+                Episode.title,
+                QueueItem.status,
+                Episode.size,
+                QueueItem.last_error,
+            )
+            .join(Episode, Episode.id == QueueItem.episode_id)
+            .where(QueueItem.id.in_(list(item_ids)))
+        )
+        return {row[0]: ItemView(*row) for row in rows}
 
 
 async def statuses(ctx: AppContext, item_ids: Collection[int]) -> dict[int, str]:
