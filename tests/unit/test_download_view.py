@@ -118,6 +118,15 @@ def test_bars_only_for_running_downloads() -> None:
         view.handle(event("queue_status", action="released", item_id=102))
         view.handle(event("download_failed", item_id=103, error="gone"))
         assert view.progress.tasks == []
+        view.handle(event("queue_status", action="started", item_id=102))
+        view.handle(event("queue_status", action="cancelled", item_ids=[102]))
+        assert view.progress.tasks == []
+        for item_id in (101, 102):
+            view.handle(event("queue_status", action="started", item_id=item_id))
+        view.sync({101: "downloading", 102: "cancelled"})  # cancelled by another process
+        assert [t.description for t in view.progress.tasks] == ["S01E101 Title 101"]
+        view.sync({})  # removed
+        assert view.progress.tasks == []
         view.handle(event("download_progress", item_id=104, bytes=5, total=10))
         (task,) = view.progress.tasks
         assert task.description == "S01E104 Title 104" and task.completed == 5

@@ -216,6 +216,10 @@ class DownloadView:
     def handle(self, event: Event) -> None:
         """One bus event of EVENT_TYPES; events of other items are ignored."""
         type_, data = event.type, event.data
+        if type_ == "queue_status" and data.get("action") in ("cancelled", "removed"):
+            for item_id in data.get("item_ids", ()):
+                self.stopped(item_id)
+            return
         item_id = data.get("item_id")
         if item_id not in self.labels:
             return
@@ -276,6 +280,13 @@ class DownloadView:
     def stopped(self, item_id: int) -> None:
         """It is no longer running (a retry later, or given back): its bar goes."""
         self._finish(item_id)
+
+    def sync(self, statuses: dict[int, str]) -> None:
+        """The items' statuses as the database has them: a bar goes when its item was
+        cancelled or removed (`showkeeper queue rm` in another process sends no event here)."""
+        for item_id in list(self.running):
+            if statuses.get(item_id, "cancelled") == "cancelled":
+                self.stopped(item_id)
 
     def report_unseen(self, items: dict[int, ItemView]) -> None:
         """Lines for items that ended without an event here (another process's worker

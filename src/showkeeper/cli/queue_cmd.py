@@ -296,7 +296,9 @@ async def download_series(
     began = time.monotonic()
     with DownloadView(console.get(), await foreground.item_views(ctx, item_ids)) as view:
         async with following_events(ctx.bus, set(EVENT_TYPES), view.handle):
-            statuses = await foreground.run_until_finished(ctx, item_ids, concurrency=concurrency)
+            statuses = await foreground.run_until_finished(
+                ctx, item_ids, concurrency=concurrency, on_poll=view.sync
+            )
         ended = await foreground.item_views(ctx, item_ids)
         view.report_unseen(ended)
     size = sum(v.size or 0 for v in ended.values() if v.status == "completed")

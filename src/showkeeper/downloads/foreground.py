@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,11 +78,12 @@ async def run_until_finished(
     *,
     concurrency: int | None = None,
     poll_interval_s: float = 0.5,
+    on_poll: Callable[[dict[int, str]], None] | None = None,
 ) -> dict[int, str]:
     """Download these items with a pool of this process; return their final statuses.
 
     Items another worker holds are waited for, not taken over. Returns when none of them is
-    queued or downloading any more.
+    queued or downloading any more. ``on_poll`` gets the statuses each time they are read.
     """
     pool = WorkerPool(
         ctx, concurrency=concurrency, item_ids=item_ids, poll_interval_s=poll_interval_s
@@ -92,6 +93,8 @@ async def run_until_finished(
     try:
         while True:
             current = await statuses(ctx, item_ids)
+            if on_poll is not None:
+                on_poll(current)
             if not any(status in ACTIVE for status in current.values()):
                 return current
             await asyncio.sleep(poll_interval_s)
