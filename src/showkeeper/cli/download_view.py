@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
@@ -158,30 +157,29 @@ class DownloadView:
         self.running: dict[int, _Running] = {}
         self.reported: set[int] = set()
         self.progress: Progress | None = None
-        self._quiet: Any = None
+        self._stack = ExitStack()
 
     # -- lifetime ---------------------------------------------------------------------------
 
     def __enter__(self) -> DownloadView:
         from showkeeper.logging import hidden_on_console
 
-        self._quiet = hidden_on_console(_SAID_BY_THE_VIEW, prefixes=_SAID_BY_THE_VIEW_PREFIXES)
-        self._quiet.__enter__()
+        self._stack.enter_context(
+            hidden_on_console(_SAID_BY_THE_VIEW, prefixes=_SAID_BY_THE_VIEW_PREFIXES)
+        )
         if self.live:
             self.progress = self._make_progress()
             self.progress.start()
+            self._stack.callback(self._stop_bars)
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _stop_bars(self) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-        self._quiet.__exit__(kind, exc, tb)
 
     def _make_progress(self) -> Progress:
         from rich.progress import (
