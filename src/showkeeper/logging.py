@@ -10,6 +10,8 @@ import logging
 import logging.handlers
 import re
 import sys
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,12 @@ class RedactFilter(logging.Filter):
         return True
 
 
+INTERNAL_KEYS = frozenset(
+    {"owner", "owners", "item_id", "item_ids", "episode_id", "lease_owner", "lease_expires_at"}
+)
+"""Log fields that identify rows and worker processes: for the log file and an operator,
+not for a person watching a command (the CLI leaves them off its console)."""
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -51,6 +59,50 @@ _SHARED: list[Any] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     redact_secrets,
 ]
+
+
+def _without(keys: Collection[str]) -> Any:
+    """structlog processor: the event without ``keys`` (for one handler's rendering only)."""
+    hidden = frozenset(keys)
+
+    def drop(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in event_dict.items() if k not in hidden}
+
+    return drop
+
+
+def _event_of(record: logging.LogRecord) -> str:
+    """The event text of a record, structlog's or the standard library's."""
+    if isinstance(record.msg, dict):
+        return str(record.msg.get("event", ""))
+    return record.getMessage()
+
+
+class _HideEvents(logging.Filter):
+    def __init__(self, events: Collection[str], prefixes: Collection[str]) -> None:
+        super().__init__()
+        self.events = frozenset(events)
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = _event_of(record)
+        return event not in self.events and not event.startswith(self.prefixes)
+
+
+@contextmanager
+def hidden_on_console(events: Collection[str], *, prefixes: Collection[str] = ()) -> Iterator[None]:
+    """Within the block, log lines whose event is one of ``events`` (or starts with one of
+    ``prefixes``) are left off the console; the log file still gets them. For a display that
+    says the same thing its own way (the CLI's line per failed download)."""
+    hide = _HideEvents(events, prefixes)
+    consoles = [h for h in logging.getLogger().handlers if getattr(h, "_showkeeper_console", 0)]
+    for handler in consoles:
+        handler.addFilter(hide)
+    try:
+        yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(hide)
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -71,13 +123,15 @@ def setup_logging(
     logs_dir: Path | None = None,
     console_format: str = "console",
     console_level: str | None = None,
+    console_hidden_keys: Collection[str] = (),
     max_bytes: int = 10 * 1024 * 1024,
     backups: int = 5,
 ) -> None:
     """Route structlog and the standard library (uvicorn, sqlalchemy) through one pipeline.
 
     ``console_level`` raises the console's threshold above ``level`` (the file keeps
-    ``level``); "OFF" silences the console.
+    ``level``); "OFF" silences the console. ``console_hidden_keys``: fields left off the
+    console's lines (the file keeps them), e.g. internal ids a person has no use for.
     """
     structlog.configure(
         processors=[
@@ -110,10 +164,12 @@ def setup_logging(
             foreign_pre_chain=_SHARED,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *([_without(console_hidden_keys)] if console_hidden_keys else []),
                 console_renderer,
             ],
         )
     )
+    console._showkeeper_console = True  # type: ignore[attr-defined]
     handlers: list[logging.Handler] = [console]
     if logs_dir is not None:
         logs_dir.mkdir(parents=True, exist_ok=True)

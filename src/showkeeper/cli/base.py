@@ -113,8 +113,9 @@ def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
 
 def cli_logging(settings: Settings, *, console_level: str = "WARNING") -> None:
     """Log to data_dir/logs at log_level; the terminal shows only console_level and above
-    ("OFF": nothing), printed above any progress bars."""
-    from showkeeper.logging import setup_logging
+    ("OFF": nothing), printed above any progress bars, without internal ids (worker owners,
+    item ids: the file keeps them)."""
+    from showkeeper.logging import INTERNAL_KEYS, setup_logging
 
     try:
         setup_logging(
@@ -122,9 +123,12 @@ def cli_logging(settings: Settings, *, console_level: str = "WARNING") -> None:
             logs_dir=settings.logs_dir,
             console_format=settings.log_format,
             console_level=console_level,
+            console_hidden_keys=INTERNAL_KEYS,
         )
     except OSError:  # no log file (data_dir not writable): the command says why itself
-        setup_logging(settings.log_level, console_level=console_level)
+        setup_logging(
+            settings.log_level, console_level=console_level, console_hidden_keys=INTERNAL_KEYS
+        )
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

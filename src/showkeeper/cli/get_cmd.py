@@ -20,6 +20,7 @@ from showkeeper.cli.base import (
 from showkeeper.errors import ShowkeeperError
 
 if TYPE_CHECKING:
+    from showkeeper.cli.download_view import DownloadRun
     from showkeeper.config import Settings
     from showkeeper.context import AppContext
 
@@ -68,7 +69,7 @@ async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
 
 async def _get(
     settings: Settings, url: str, kind: str | None, concurrency: int | None
-) -> dict[int, str]:
+) -> DownloadRun:
     from showkeeper.cli.queue_cmd import download_series
     from showkeeper.context import open_context
     from showkeeper.services import download_companions

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from showkeeper.events import EventBus
+    from showkeeper.events import Event, EventBus
 
 SHOW_AFTER_S = 1.0
 
@@ -73,11 +73,21 @@ async def following(
     bus: EventBus, types: set[str], handle: Callable[[dict[str, Any]], None]
 ) -> AsyncIterator[None]:
     """Call ``handle(event.data)`` for each event of ``types`` published inside the block."""
+    async with following_events(bus, types, lambda event: handle(event.data)):
+        yield
+
+
+@asynccontextmanager
+async def following_events(
+    bus: EventBus, types: set[str], handle: Callable[[Event], None]
+) -> AsyncIterator[None]:
+    """Call ``handle(event)`` for each event of ``types`` published inside the block, those
+    still buffered when it ends included (the last download's line is not lost)."""
     with bus.subscribe(types=types) as sub:
 
         async def follow() -> None:
             async for event in sub:
-                handle(event.data)
+                handle(event)
 
         task = asyncio.create_task(follow())
         try:
@@ -85,3 +95,5 @@ async def following(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            while (event := sub.get_nowait()) is not None:
+                handle(event)

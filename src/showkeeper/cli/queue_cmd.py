@@ -21,10 +21,7 @@ from showkeeper.cli.base import (
 from showkeeper.errors import ShowkeeperError
 
 if TYPE_CHECKING:
-    import asyncio
-
-    from rich.progress import TaskID
-
+    from showkeeper.cli.download_view import DownloadRun
     from showkeeper.config import Settings
     from showkeeper.context import AppContext
     from showkeeper.domain.queue_rules import QueueCommand
@@ -43,19 +40,10 @@ def _run(ctx: typer.Context, work: Callable[[AppContext], Awaitable[T]]) -> T:
     return run_async(_with_ctx(settings_from(ctx), work))
 
 
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
 def _print_status(data: dict[str, Any]) -> None:
     from rich.table import Table
+
+    from showkeeper.cli.download_view import human_size
 
     counts = ", ".join(f"{n} {state}" for state, n in data["counts"].items())
     console.print(f"queue is [bold]{data['state']}[/]: {counts}", highlight=False)
@@ -66,7 +54,7 @@ def _print_status(data: dict[str, Any]) -> None:
     for item in rows:
         label = f"{item['series_key']} S{item['season']:02d}E{item['episode']:02d}"
         done = item["downloaded_bytes"]
-        progress = f"{_size(done)} / {_size(item['total_bytes'])}" if done else ""
+        progress = f"{human_size(done)} / {human_size(item['total_bytes'])}" if done else ""
         error = (item["last_error"] or "")[:80]
         attempts = f"{item['attempts']}/{item['max_attempts']}"
         table.add_row(str(item["id"]), label, item["status"], progress, attempts, error)
@@ -261,7 +249,7 @@ def register(app: typer.Typer) -> None:
 
 async def _foreground(
     settings: Settings, series_key: str, missing: bool, concurrency: int | None, refresh: bool
-) -> dict[int, str]:
+) -> DownloadRun:
     from showkeeper.context import open_context
     from showkeeper.series.service import resolve_series_key
     from showkeeper.services import download_companions
@@ -289,9 +277,13 @@ async def refresh_before_download(ctx: AppContext, series_key: str) -> None:
 
 async def download_series(
     ctx: AppContext, series_key: str, *, missing: bool = True, concurrency: int | None = None
-) -> dict[int, str]:
-    """Queue the series' missing episodes (or all not on disk) and download them here with
-    live bars; item id -> final status."""
+) -> DownloadRun:
+    """Queue the series' missing episodes (or all not on disk) and download them here, with
+    a line per finished episode (and live bars on a terminal)."""
+    import time
+
+    from showkeeper.cli.download_view import EVENT_TYPES, DownloadRun, DownloadView
+    from showkeeper.cli.progress import following_events
     from showkeeper.downloads import control, foreground, service
 
     state = await control.get_state(ctx.db)
@@ -300,86 +292,25 @@ async def download_series(
     await service.enqueue_series(ctx, series_key, missing=missing)
     item_ids = await foreground.active_items_of_series(ctx, series_key)
     if not item_ids:
-        console.print(f"nothing to download for {series_key}")
-        return {}
-    with _ProgressView(ctx) as view:
-        view.follow()
-        return await foreground.run_until_finished(ctx, item_ids, concurrency=concurrency)
+        console.print(f"nothing to download for {series_key}", highlight=False)
+        return DownloadRun()
+    began = time.monotonic()
+    with DownloadView(console.get(), await foreground.item_views(ctx, item_ids)) as view:
+        async with following_events(ctx.bus, set(EVENT_TYPES), view.handle):
+            statuses = await foreground.run_until_finished(
+                ctx, item_ids, concurrency=concurrency, on_poll=view.sync
+            )
+        ended = await foreground.item_views(ctx, item_ids)
+        view.report_unseen(ended)
+    size = sum(v.size or 0 for v in ended.values() if v.status == "completed")
+    return DownloadRun(statuses, size=size, seconds=time.monotonic() - began)
 
 
-def print_results(results: dict[int, str]) -> None:
+def print_results(run: DownloadRun) -> None:
     """The summary line; exit 1 when a download failed."""
-    done = sum(1 for s in results.values() if s == "completed")
-    failed = sum(1 for s in results.values() if s == "failed")
-    console.print(f"{done} downloaded, {failed} failed, {len(results) - done - failed} other")
-    if failed:
-        raise fail(f"{failed} download(s) failed; see `showkeeper queue ls`")
-
-
-class _ProgressView:
-    """Rich progress bars fed by the bus events of the in-process pool."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self.ctx = ctx
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console.get(),
-        )
-        self.tasks: dict[int, TaskID] = {}
-        self.sub = ctx.bus.subscribe(
-            types={"queue_status", "download_progress", "download_complete", "download_failed"}
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    def __enter__(self) -> _ProgressView:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.sub.close()
-        if self._task is not None:
-            self._task.cancel()
-        self.progress.stop()
-
-    def follow(self) -> None:
-        import asyncio
-
-        self._task = asyncio.create_task(self._consume())
-
-    def _task_for(self, data: dict[str, Any]) -> TaskID:
-        item_id = int(data["item_id"])
-        if item_id not in self.tasks:
-            label = f"{data.get('series_key', '?')} S{data.get('season', 0):02d}E{data.get('episode', 0):02d}"
-            self.tasks[item_id] = self.progress.add_task(label, total=None)
-        return self.tasks[item_id]
-
-    async def _consume(self) -> None:
-        async for event in self.sub:
-            data = event.data
-            if "item_id" not in data or "series_key" not in data:
-                continue
-            task = self._task_for(data)
-            if event.type == "download_progress":
-                self.progress.update(task, completed=data["bytes"], total=data["total"])
-            elif event.type == "download_complete":
-                self.progress.update(task, completed=data["size"], total=data["size"])
-            elif event.type == "download_failed":
-                label = self.progress.tasks[task].description
-                self.progress.update(task, description=f"[red]{label} failed[/]")
-                self.progress.console.print(f"[red]failed:[/] {data['error']}", highlight=False)
+    console.print(run.summary(), highlight=False)
+    if run.failed:
+        raise fail(f"{run.failed} download(s) failed; see `showkeeper queue ls`")
 
 
 async def _worker(settings: Settings, concurrency: int | None) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -29,6 +30,39 @@ async def active_items_of_series(ctx: AppContext, series_key: str) -> list[int]:
         return list(rows.scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """What a person is told about one queue item: its episode, status, size and error."""
+
+    item_id: int
+    season: int
+    episode: int
+    title: str | None
+    status: str
+    size: int | None
+    """The episode file's size once downloaded."""
+    error: str | None
+
+
+async def item_views(ctx: AppContext, item_ids: Collection[int]) -> dict[int, ItemView]:
+    """item id -> its view (items that were removed are missing)."""
+    async with ctx.db.session() as s:
+        rows = await s.execute(
+            select(
+                QueueItem.id,
+                Episode.season,
+                Episode.episode,
+                Episode.title,
+                QueueItem.status,
+                Episode.size,
+                QueueItem.last_error,
+            )
+            .join(Episode, Episode.id == QueueItem.episode_id)
+            .where(QueueItem.id.in_(list(item_ids)))
+        )
+        return {row[0]: ItemView(*row) for row in rows}
+
+
 async def statuses(ctx: AppContext, item_ids: Collection[int]) -> dict[int, str]:
     """item id -> status (items that were removed are missing)."""
     async with ctx.db.session() as s:
@@ -44,11 +78,12 @@ async def run_until_finished(
     *,
     concurrency: int | None = None,
     poll_interval_s: float = 0.5,
+    on_poll: Callable[[dict[int, str]], None] | None = None,
 ) -> dict[int, str]:
     """Download these items with a pool of this process; return their final statuses.
 
     Items another worker holds are waited for, not taken over. Returns when none of them is
-    queued or downloading any more.
+    queued or downloading any more. ``on_poll`` gets the statuses each time they are read.
     """
     pool = WorkerPool(
         ctx, concurrency=concurrency, item_ids=item_ids, poll_interval_s=poll_interval_s
@@ -58,6 +93,8 @@ async def run_until_finished(
     try:
         while True:
             current = await statuses(ctx, item_ids)
+            if on_poll is not None:
+                on_poll(current)
             if not any(status in ACTIVE for status in current.values()):
                 return current
             await asyncio.sleep(poll_interval_s)

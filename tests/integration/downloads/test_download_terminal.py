@@ -1,8 +1,9 @@
 """`showkeeper download` on a real terminal: log lines print above the progress bars, never
 through them. The command runs in a pseudo-terminal, so rich draws its live bars as it does
 for a person; pyte (a VT100 emulator) replays what it wrote, and the screen and its
-scrollback are read the way a person reads them. A failing episode makes a warning line
-while the others download."""
+scrollback are read the way a person reads them. A failing episode makes a ✗ line (not the
+worker's own log lines) while the others download, and a real warning (the download errors
+log cannot be written: its path is a folder) is logged meanwhile."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from showkeeper.config import load_settings
 from showkeeper.context import open_context
+from showkeeper.downloads.engine import ERRORS_LOG_NAME
 from tests.integration.downloads.queue_support import add_series, serve_directory
 from tests.integration.downloads.servers import make_media
 from tests.terminal import BAR, run_in_terminal, screen_lines
@@ -37,6 +39,7 @@ def test_log_lines_never_cut_through_the_bars(tmp_path: Path, library_dir: Path)
     }
     env.pop("NO_COLOR", None)
     settings = load_settings(env_file=None, data_dir=data_dir, library_dir=library_dir)
+    (data_dir / "logs" / ERRORS_LOG_NAME).mkdir(parents=True)  # a failure cannot be recorded
     with serve_directory(media) as base:
 
         async def seed() -> None:
@@ -49,15 +52,21 @@ def test_log_lines_never_cut_through_the_bars(tmp_path: Path, library_dir: Path)
             [sys.executable, "-m", "showkeeper", "download", "--series", "tty"], env
         )
     lines = screen_lines(raw, 100)
-    assert any(BAR in line for line in lines), raw[-3000:]  # the bars were drawn
-    warnings = [line for line in lines if "download failed" in line]
-    assert warnings, raw[-3000:]  # and the failure was logged on the terminal
+    assert BAR in raw, raw[-3000:]  # the bars were drawn while it ran
+    assert not any(BAR in line for line in lines), lines  # and gone once it ended
+    warnings = [line for line in lines if "could not write the download errors log" in line]
+    assert warnings, raw[-3000:]  # the warning was logged on the terminal
     for line in lines:
-        if "download failed" in line or "warning" in line:
+        if "download errors log" in line or "warning" in line:
             assert BAR not in line, f"a log line inside a progress bar line: {line!r}"
             assert line.lstrip().startswith("20"), f"a log line cut by a redraw: {line!r}"
+    # the failure is one line of the view; the worker's own lines about it stay in the file
+    (failed,) = [line for line in lines if line.startswith("✗")]
+    assert failed.startswith("✗ S01E03 Episode 3  HTTP 404"), failed
+    assert not any("download failed" in line or "All candidates" in line for line in lines)
     # nothing internal at the default level: worker owner ids stay in the log file
-    assert not any("owner=" in line for line in lines)
+    assert not any("owner" in line or "item_id" in line for line in lines)
+    assert sum(1 for line in lines if line.startswith("✓ S01E0")) == 2
     assert any("2 downloaded, 1 failed" in line for line in lines), lines[-5:]
     videos = sorted(p.name for p in library_dir.rglob("*.mp4"))
     assert len(videos) == 2
