@@ -23,8 +23,9 @@ second run is the no-op re-check), both with stdout and stderr to files (non-int
   is in the library.
 
 Peak RSS is the largest sum of RSS over the process tree (the process and its descendants,
-/proc sampled every 20 ms); `*_maxrss_mb` is the kernel's figure for the largest single
-process (wait4's ru_maxrss). Every file must be on disk with the sha256 of the bytes served
+/proc sampled every 20 ms); `*_hwm_mb` is the kernel's high-water mark of the main process
+alone (VmHWM, read with each sample; wait4's ru_maxrss would also count the pages of this
+script, which the child shares between vfork and exec). Every file must be on disk with the sha256 of the bytes served
 (files are found by walking each output dir); a wrong or missing file exits non-zero.
 
 Goals: showkeeper's first run <= 0.9 x podcast-archiver's wall time, its re-check <= 1 x
@@ -38,9 +39,7 @@ Quick: .venv/bin/python bench/peer_feed.py --episodes 6 --size-mb 2
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import email.utils
 import hashlib
 import json
 import os
@@ -58,17 +57,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on sys.path, where bench/queue.py would shadow the
 # standard library's queue module; the repository root is needed for tests.* instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-MB = 1_000_000
+from tests.integration.downloads.feed_server import MB, FeedProcess  # noqa: E402
+
 SEED = 16
 PASSWORD = "bench password 123"
 GOAL = 0.9
@@ -77,262 +76,6 @@ CLI_RSS_GOAL_MB = 70
 SERVER_RSS_GOAL_MB = 110
 RECHECK_REQUESTS_GOAL = 1
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-# -- the feed server (a process of its own) ------------------------------------------------
-
-
-@dataclass
-class Served:
-    body: bytes | Path
-    content_type: str
-    etag: str
-    last_modified: float
-
-    @property
-    def size(self) -> int:
-        return len(self.body) if isinstance(self.body, bytes) else self.body.stat().st_size
-
-
-@dataclass
-class Stats:
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    connections: int = 0
-    open: int = 0
-    max_open: int = 0
-
-    def reset(self) -> None:
-        self.requests, self.connections, self.max_open = [], 0, self.open
-
-    def summary(self) -> dict[str, Any]:
-        media = [r for r in self.requests if r["path"].startswith("/media/")]
-        return {
-            "requests": len(self.requests),
-            "by_method": {m: sum(r["method"] == m for r in self.requests) for m in ("GET", "HEAD")},
-            "media_gets": sum(r["method"] == "GET" and r["status"] in (200, 206) for r in media),
-            "conditional": sum(r["conditional"] for r in self.requests),
-            "not_modified": sum(r["status"] == 304 for r in self.requests),
-            "connections": self.connections,
-            "max_connections": self.max_open,
-            "log": [f"{r['method']} {r['path']} {r['status']}" for r in self.requests],
-        }
-
-
-def feed_xml(base: str, files: dict[str, Served], published: float) -> bytes:
-    items = []
-    for n, (path, served) in enumerate(sorted(files.items()), start=1):
-        date = email.utils.formatdate(published - (len(files) - n) * 86400, usegmt=True)
-        items.append(
-            f'<item><title>Episode {n}</title><guid isPermaLink="false">peer-{n}</guid>'
-            f"<pubDate>{date}</pubDate><itunes:season>1</itunes:season>"
-            f"<itunes:episode>{n}</itunes:episode><description>Episode {n} of the peer feed."
-            f'</description><enclosure url="{escape(base + path)}" type="video/mp4" '
-            f'length="{served.size}"/></item>'
-        )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-        'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>'
-        f"<title>Peer Feed</title><link>{escape(base)}/</link>"
-        f"<description>{len(files)} episodes for bench/peer_feed.py</description>"
-        "<language>en</language>" + "".join(reversed(items)) + "</channel></rss>"
-    ).encode()
-
-
-class FeedServer:
-    def __init__(self, directory: Path, latency: float, rate: float) -> None:
-        self.directory, self.latency, self.rate = directory, latency, rate
-        self.stats = Stats()
-        self.files: dict[str, Served] = {}
-        for path in sorted(directory.glob("*.mp4")):
-            mtime = path.stat().st_mtime
-            tag = f'"{hashlib.sha256(path.name.encode()).hexdigest()[:16]}-{int(mtime)}"'
-            self.files[f"/media/{path.name}"] = Served(path, "video/mp4", tag, mtime)
-
-    def add_feed(self, base: str) -> None:
-        now = time.time()
-        body = feed_xml(base, self.files, now)
-        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
-        self.files["/feed.xml"] = Served(body, "application/rss+xml", etag, now - 3600)
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.stats.connections += 1
-        self.stats.open += 1
-        self.stats.max_open = max(self.stats.max_open, self.stats.open)
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                method, target, version = [*lines[0].split(" "), "", "", ""][:3]
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                if int(headers.get("content-length", "0") or 0):
-                    await reader.readexactly(int(headers["content-length"]))
-                connection = headers.get("connection", "").lower()
-                keep = connection != "close" and (
-                    version == "HTTP/1.1" or connection == "keep-alive"
-                )
-                await asyncio.sleep(self.latency)
-                await self.respond(writer, method, target.split("?", 1)[0], headers, keep)
-                if not keep:
-                    return
-        except ConnectionError:
-            return
-        finally:
-            self.stats.open -= 1
-            writer.close()
-
-    async def respond(
-        self,
-        writer: asyncio.StreamWriter,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        keep: bool,
-    ) -> None:
-        served = self.files.get(path)
-        conditional = "if-none-match" in headers or "if-modified-since" in headers
-        record = {"method": method, "path": path, "status": 0, "conditional": conditional}
-        self.stats.requests.append(record)
-        out = {"Date": email.utils.formatdate(usegmt=True)}
-        out["Connection"] = "keep-alive" if keep else "close"
-        if served is None or method not in ("GET", "HEAD"):
-            status = 404 if served is None else 405
-            record["status"] = status
-            await self.write(writer, status, out, b"", method)
-            return
-        out["ETag"] = served.etag
-        out["Last-Modified"] = email.utils.formatdate(served.last_modified, usegmt=True)
-        out["Accept-Ranges"] = "bytes"
-        out["Content-Type"] = served.content_type
-        if not_modified(headers, served):
-            record["status"] = 304
-            await self.write(writer, 304, out, b"", method)
-            return
-        size, start, end, status = served.size, 0, served.size, 200
-        wanted = headers.get("range", "")
-        if_range = headers.get("if-range")
-        if wanted.startswith("bytes=") and if_range in (None, served.etag, out["Last-Modified"]):
-            first, _, last = wanted[6:].partition("-")
-            if first.isdigit() and (last.isdigit() or not last):
-                if int(first) >= size:
-                    record["status"] = 416
-                    out["Content-Range"] = f"bytes */{size}"
-                    await self.write(writer, 416, out, b"", method)
-                    return
-                start, end = int(first), min(size, int(last) + 1 if last else size)
-                status = 206
-                out["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-        record["status"] = status
-        out["Content-Length"] = str(end - start)
-        await self.write(writer, status, out, None, method)
-        if method == "GET":
-            await self.send_body(writer, served, start, end)
-
-    async def write(
-        self,
-        writer: asyncio.StreamWriter,
-        status: int,
-        headers: dict[str, str],
-        body: bytes | None,
-        method: str,
-    ) -> None:
-        reasons = {200: "OK", 206: "Partial Content", 304: "Not Modified", 404: "Not Found"}
-        reasons |= {405: "Method Not Allowed", 416: "Range Not Satisfiable"}
-        if body is not None and status != 304:
-            headers["Content-Length"] = str(len(body))
-        head = f"HTTP/1.1 {status} {reasons[status]}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        writer.write(head.encode("latin-1") + (body if body and method == "GET" else b""))
-        await writer.drain()
-
-    async def send_body(
-        self, writer: asyncio.StreamWriter, served: Served, start: int, end: int
-    ) -> None:
-        """Write [start, end) at `rate` bytes per second (the throttle is per response)."""
-        loop = asyncio.get_running_loop()
-        began, position, chunk = loop.time(), start, 64 * 1024
-        with contextlib.ExitStack() as stack:
-            fh = (
-                None
-                if isinstance(served.body, bytes)
-                else stack.enter_context(open(served.body, "rb"))
-            )
-            if fh is not None:
-                fh.seek(start)
-            while position < end:
-                n = min(chunk, end - position)
-                data = served.body[position : position + n] if fh is None else fh.read(n)  # type: ignore[index]
-                writer.write(data)
-                await writer.drain()
-                position += n
-                ahead = (position - start) / self.rate - (loop.time() - began)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)
-
-
-def not_modified(headers: dict[str, str], served: Served) -> bool:
-    if "if-none-match" in headers:
-        tags = [t.strip() for t in headers["if-none-match"].split(",")]
-        return "*" in tags or served.etag in tags or f"W/{served.etag}" in tags
-    since = headers.get("if-modified-since")
-    if since:
-        with contextlib.suppress(TypeError, ValueError):
-            return int(served.last_modified) <= email.utils.parsedate_to_datetime(since).timestamp()
-    return False
-
-
-async def serve_feed(directory: Path, latency: float, rate: float) -> None:
-    """The server process: `PORT n` once listening; then `stats` and `reset` on stdin."""
-    server = FeedServer(directory, latency, rate)
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    server.add_feed(f"http://127.0.0.1:{port}")
-    print(f"PORT {port}", flush=True)
-    loop = asyncio.get_running_loop()
-    while command := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
-        if command == "stats":
-            print(json.dumps(server.stats.summary()), flush=True)
-        elif command == "reset":
-            for _ in range(200):  # the last run's connections are closing: let them go first
-                if not server.stats.open:
-                    break
-                await asyncio.sleep(0.01)
-            server.stats.reset()
-            print("OK", flush=True)
-    listener.close()
-
-
-class FeedProcess:
-    def __init__(self, directory: Path, latency: float, rate: float) -> None:
-        args = [sys.executable, __file__, "--serve-feed", str(directory)]
-        args += ["--latency-ms", str(latency * 1000), "--rate-mb", str(rate / MB)]
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
-        )
-        line = self.ask("")
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            sys.exit(f"feed server did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{line.split()[1]}/feed.xml"
-
-    def ask(self, command: str) -> str:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        if command:
-            self.proc.stdin.write(command + "\n")
-        return self.proc.stdout.readline().strip()
-
-    def stats(self) -> dict[str, Any]:
-        return json.loads(self.ask("stats"))
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 # -- measuring a process -------------------------------------------------------------------
@@ -349,12 +92,17 @@ class TreeRss:
     def __init__(self, root: int, interval: float = 0.02) -> None:
         self.root, self.interval, self.peak = root, interval, 0
         self.at_peak: dict[str, int] = {}
+        self.hwm = 0
         self.parents: dict[int, int] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def sample(self) -> dict[str, int]:
+        with contextlib.suppress(OSError, ValueError, StopIteration):
+            status = Path(f"/proc/{self.root}/status").read_text().splitlines()
+            line = next(line for line in status if line.startswith("VmHWM:"))
+            self.hwm = max(self.hwm, int(line.split()[1]) * 1024)
         pids = {int(p) for p in os.listdir("/proc") if p.isdigit()}
         for gone in self.parents.keys() - pids:
             del self.parents[gone]
@@ -382,11 +130,12 @@ class TreeRss:
                 self.peak, self.at_peak = sum(sizes.values()), sizes
             self.stop.wait(self.interval)
 
-    def finish(self) -> float:
+    def finish(self) -> tuple[float, float]:
+        """The peak RSS of the tree and the main process's VmHWM, in MB."""
         self.stop.set()
         self.thread.join()
         print(f"peak {self.peak / MB:.1f} MB: {self.at_peak}", file=sys.stderr)
-        return round(self.peak / MB, 1)
+        return round(self.peak / MB, 1), round(self.hwm / MB, 1)
 
 
 def cmdline(pid: int) -> bytes:
@@ -397,7 +146,7 @@ def cmdline(pid: int) -> bytes:
 class Run:
     wall_s: float
     peak_rss_mb: float
-    maxrss_mb: float
+    hwm_mb: float
     exit_code: int
     stats: dict[str, Any]
 
@@ -410,11 +159,10 @@ def timed_run(argv: list[str], env: dict[str, str], log: Path, feed: FeedProcess
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
         sampler = TreeRss(proc.pid)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = sampler.finish()
-    return Run(wall, peak, round(usage.ru_maxrss * 1024 / MB, 1), proc.returncode, feed.stats())
+    peak, hwm = sampler.finish()
+    return Run(wall, peak, hwm, proc.returncode, feed.stats())
 
 
 def server_run(
@@ -446,14 +194,9 @@ def server_run(
             wall = time.perf_counter() - start
         finally:
             proc.send_signal(signal.SIGTERM)
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-            except ChildProcessError:  # reaped already
-                usage, status = None, 0
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            peak = sampler.finish()
-    maxrss = round(usage.ru_maxrss * 1024 / MB, 1) if usage else 0.0
-    return Run(wall, peak, maxrss, proc.returncode, feed.stats())
+            proc.wait()
+            peak, hwm = sampler.finish()
+    return Run(wall, peak, hwm, proc.returncode, feed.stats())
 
 
 def wait_for(
@@ -588,7 +331,6 @@ def one_round(work: Path, feed: FeedProcess, digests: dict[str, str]) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve-feed", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--episodes", type=int, default=40)
     parser.add_argument("--size-mb", type=float, default=8)
     parser.add_argument("--rate-mb", type=float, default=4, help="MB/s per response")
@@ -596,9 +338,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="medians over this many rounds")
     args = parser.parse_args()
     latency, rate = args.latency_ms / 1000, args.rate_mb * MB
-    if args.serve_feed:
-        asyncio.run(serve_feed(args.serve_feed, latency, rate))
-        return
     started = time.perf_counter()
     rounds: list[dict[str, Run]] = []
     with tempfile.TemporaryDirectory(prefix="bench-peer-feed-") as tmp:
@@ -656,7 +395,7 @@ def result(rounds: list[dict[str, Run]], args: argparse.Namespace, took: float) 
         "recheck_media_gets": most("sk_recheck", "media_gets"),
         "max_connections": most("sk_first", "max_connections"),
         "peak_rss_mb": max(med("sk_first", "peak_rss_mb"), med("sk_recheck", "peak_rss_mb")),
-        "maxrss_mb": max(med("sk_first", "maxrss_mb"), med("sk_recheck", "maxrss_mb")),
+        "hwm_mb": max(med("sk_first", "hwm_mb"), med("sk_recheck", "hwm_mb")),
         "peak_rss_goal_mb": CLI_RSS_GOAL_MB,
         "reference_requests": most("pa_first", "requests"),
         "reference_requests_by_method": last["pa_first"].stats["by_method"],
@@ -667,7 +406,7 @@ def result(rounds: list[dict[str, Run]], args: argparse.Namespace, took: float) 
         "reference_peak_rss_mb": max(
             med("pa_first", "peak_rss_mb"), med("pa_recheck", "peak_rss_mb")
         ),
-        "reference_maxrss_mb": max(med("pa_first", "maxrss_mb"), med("pa_recheck", "maxrss_mb")),
+        "reference_hwm_mb": max(med("pa_first", "hwm_mb"), med("pa_recheck", "hwm_mb")),
         "server": "showkeeper serve + POST /api/auth/setup, /api/series, /api/queue/add",
         "server_s": med("server", "wall_s"),
         "server_ratio": round(med("server", "wall_s") / med("pa_first", "wall_s"), 3),
@@ -675,7 +414,7 @@ def result(rounds: list[dict[str, Run]], args: argparse.Namespace, took: float) 
         "server_requests_by_method": last["server"].stats["by_method"],
         "server_max_connections": most("server", "max_connections"),
         "server_peak_rss_mb": med("server", "peak_rss_mb"),
-        "server_maxrss_mb": med("server", "maxrss_mb"),
+        "server_hwm_mb": med("server", "hwm_mb"),
         "server_peak_rss_goal_mb": SERVER_RSS_GOAL_MB,
         "files_intact": True,  # one_round exits non-zero otherwise
         "rounds": args.rounds,
