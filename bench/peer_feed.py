@@ -2,7 +2,7 @@
 
 A feed of 40 episodes, 8 MB each, on 127.0.0.1: every file a real MP4 (one second made by
 ffmpeg) followed by a `free` box of seeded random bytes up to exactly 8 MB, so every file is
-distinct and valid. A server process (this script with --serve-feed, asyncio streams) waits
+distinct and valid. A server process (tests/integration/downloads/feed_server.py) waits
 50 ms before every answer, writes every body at 4 MB/s per response, honours Range and
 answers If-None-Match / If-Modified-Since with 304 (ETag and Last-Modified on everything).
 It counts requests (method, path, status, conditional or not), connections and the most
@@ -25,8 +25,9 @@ second run is the no-op re-check), both with stdout and stderr to files (non-int
 Peak RSS is the largest sum of RSS over the process tree (the process and its descendants,
 /proc sampled every 20 ms); `*_hwm_mb` is the kernel's high-water mark of the main process
 alone (VmHWM, read with each sample; wait4's ru_maxrss would also count the pages of this
-script, which the child shares between vfork and exec). Every file must be on disk with the sha256 of the bytes served
-(files are found by walking each output dir); a wrong or missing file exits non-zero.
+script, which the child shares between vfork and exec). Every file must be on disk with the
+sha256 of the bytes served (found by walking each output dir), and both runs of both tools
+must exit 0; otherwise the script exits non-zero.
 
 Goals: showkeeper's first run <= 0.9 x podcast-archiver's wall time, its re-check <= 1 x
 theirs, peak RSS <= 70 MB (CLI) and <= 110 MB (server), at most 41 requests for the first
