@@ -1,6 +1,7 @@
 """Only media reaches the library: a downloaded file is accepted when its first bytes are a
-container we write (domain/sniff.py) AND ffprobe finds an audio or video stream with a
-duration. The extension is the container's. Every path calls :func:`identify_media` before
+container we write (domain/sniff.py) AND it has an audio or video stream with a duration:
+read in-process for a plain MP4/M4A/MOV (domain/bmff.py, when it can vouch for the whole
+file), else by ffprobe. The extension is the container's. Every path calls :func:`identify_media` before
 its commit: direct, HLS, yt-dlp (and through them any source plugin's candidates).
 """
 
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from showkeeper.domain.bmff import BmffInfo, read_bmff
 from showkeeper.domain.sniff import HEAD_BYTES, container_of, describe
 from showkeeper.downloads.transfer import TransferError
 from showkeeper.ffmpeg import find_ffmpeg, find_ffprobe, run_env
@@ -40,12 +43,21 @@ async def identify_media(path: Path, *, source: str) -> MediaInfo:
     ext = container_of(head)
     if ext is None:
         raise NotMediaError(f"{source} is not media: {describe(head)}")
+    if head[4:8] == b"ftyp":
+        known = await asyncio.to_thread(_read_bmff, path)
+        if known is not None:
+            return MediaInfo(ext, known.streams, known.duration_s)
     streams, duration = await _streams(path)
     if not streams:
         raise NotMediaError(f"{source} is not media: no audio or video stream in it")
     if not duration or duration <= 0:
         raise NotMediaError(f"{source} is not media: its streams have no duration")
     return MediaInfo(ext, streams, duration)
+
+
+def _read_bmff(path: Path) -> BmffInfo | None:
+    with path.open("rb") as handle:
+        return read_bmff(handle, os.fstat(handle.fileno()).st_size)
 
 
 async def _streams(path: Path) -> tuple[tuple[str, ...], float | None]:
