@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +16,9 @@ from showkeeper.downloads.worker import WorkerPool
 
 if TYPE_CHECKING:
     from showkeeper.context import AppContext
+
+_ENDED = frozenset({"download_complete", "download_failed", "queue_status"})
+"""Events after which an item of this run may have ended."""
 
 
 async def active_items_of_series(ctx: AppContext, series_key: str) -> list[int]:
@@ -88,6 +92,9 @@ async def run_until_finished(
     pool = WorkerPool(
         ctx, concurrency=concurrency, item_ids=item_ids, poll_interval_s=poll_interval_s
     )
+    # an item of this process that ends is read at once, not at the next poll (items held
+    # by other processes are seen by the poll)
+    ended = ctx.bus.subscribe(types=_ENDED, maxsize=10_000)
     await pool.start()
     ctx.services.append(pool)  # so status views see its live progress
     try:
@@ -97,7 +104,11 @@ async def run_until_finished(
                 on_poll(current)
             if not any(status in ACTIVE for status in current.values()):
                 return current
-            await asyncio.sleep(poll_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.get(), poll_interval_s)
+            while ended.get_nowait() is not None:
+                pass
     finally:
+        ended.close()
         ctx.services.remove(pool)
         await pool.stop()

@@ -66,6 +66,7 @@ class Stats:
             "connections": self.connections,
             "max_connections": self.max_open,
             "log": [f"{r['method']} {r['path']} {r['status']}" for r in self.requests],
+            "times": [r["at"] for r in self.requests],
         }
 
 
@@ -148,7 +149,13 @@ class FeedServer:
     ) -> None:
         served = self.files.get(path)
         conditional = "if-none-match" in headers or "if-modified-since" in headers
-        record = {"method": method, "path": path, "status": 0, "conditional": conditional}
+        record = {
+            "method": method,
+            "path": path,
+            "status": 0,
+            "conditional": conditional,
+            "at": time.time(),  # when the answer began (after the latency)
+        }
         self.stats.requests.append(record)
         out = {"Date": email.utils.formatdate(usegmt=True)}
         out["Connection"] = "keep-alive" if keep else "close"
