@@ -4,11 +4,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from showkeeper.db import Database
-from showkeeper.db.migrate import current_revisions, head_revisions, upgrade
+from showkeeper.db.migrate import alembic_config, current_revisions, head_revisions, upgrade
 from showkeeper.db.models import Base
+from showkeeper.db.revisions import declared_heads
 from tests.pg import PG_URL, fresh_pg_database
 
 
@@ -69,6 +71,32 @@ async def check_active_queue_row_is_unique(db: Database) -> None:
 
 async def test_migrations_on_empty_sqlite_file(tmp_path: Path) -> None:
     await check_migrations(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+
+
+def test_the_heads_read_from_the_files_are_alembics() -> None:
+    # upgrade() trusts them to skip Alembic when the database is at its heads
+    assert declared_heads() == head_revisions()
+
+
+async def test_a_database_behind_the_heads_is_migrated(tmp_path: Path) -> None:
+    from alembic import command
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+
+        def to_first(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0001")
+
+        async with db.engine.connect() as conn:
+            await conn.run_sync(to_first)
+            await conn.commit()
+        assert await current_revisions(db) == {"0001"}
+        assert await upgrade(db) == head_revisions()
+        assert await current_revisions(db) == head_revisions()
+    finally:
+        await db.dispose()
 
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:

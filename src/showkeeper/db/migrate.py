@@ -2,44 +2,59 @@
 
 Later features add revisions whose down_revision is the one they build on; several
 heads are fine (we upgrade to "heads").
+
+A database already at the heads is the common case (every start but the first): it is
+recognised by reading the revision ids the migration files declare (db/revisions.py) and the
+alembic_version table, without importing Alembic, whose modules would stay in memory for the
+life of the process (~10 MB of a download command's peak) to do nothing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from showkeeper.db.engine import Database, DatabaseError, _cause
+from showkeeper.db.revisions import MIGRATIONS_DIR, declared_heads
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["MIGRATIONS_DIR", "current_revisions", "head_revisions", "upgrade"]
+
 # Any constant works; API and workers starting together take turns on it.
 _PG_LOCK_ID = 0x5B0C_EE9E
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revisions() -> set[str]:
+    """The heads as Alembic computes them (the reference :func:`declared_heads` must match)."""
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "heads")
 
 
 def _current(connection: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
@@ -50,6 +65,9 @@ async def upgrade(db: Database) -> set[str]:
         DatabaseError: the database cannot be reached or a migration failed.
     """
     try:
+        stamped = await _stamped(db)
+        if stamped is not None and stamped == declared_heads():
+            return stamped
         if db.is_sqlite:
             async with db.engine.execution_options(showkeeper_immediate=True).connect() as conn:
                 await conn.run_sync(_upgrade)
@@ -73,3 +91,13 @@ async def upgrade(db: Database) -> set[str]:
 async def current_revisions(db: Database) -> set[str]:
     async with db.engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+async def _stamped(db: Database) -> set[str] | None:
+    """The revisions in alembic_version, or None when there is no such table yet."""
+    try:
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            return {str(row[0]) for row in rows}
+    except (OperationalError, DBAPIError):
+        return None  # a new database: Alembic creates the table
