@@ -65,8 +65,9 @@ async def upgrade(db: Database) -> set[str]:
         DatabaseError: the database cannot be reached or a migration failed.
     """
     try:
-        stamped = await _stamped(db)
-        if stamped is not None and stamped == declared_heads():
+        heads = declared_heads()
+        stamped = await _stamped(db) if heads is not None else None
+        if stamped is not None and frozenset(stamped) == heads:
             return stamped
         if db.is_sqlite:
             async with db.engine.execution_options(showkeeper_immediate=True).connect() as conn:
