@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final, Literal
 
-from PIL import Image, UnidentifiedImageError
-
 from showkeeper.domain.paths import ensure_inside
 from showkeeper.errors import ShowkeeperError
 
@@ -101,6 +99,10 @@ def inspect_image(data: bytes, *, max_bytes: int) -> ImageInfo:
     kind = sniff(data)
     if kind is None:
         raise ArtworkError(f"not an image: the server sent {_describe(data)}")
+    # Pillow loads when an image is checked, not with the module: a process that downloads
+    # episodes imports this module (episode thumbnails) but may never see an image.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -131,6 +133,8 @@ def prepare_image(data: bytes, target: str, *, max_bytes: int) -> bytes:
     wanted = _FORMATS.get(PurePosixPath(target).suffix.lower(), "JPEG")
     if info.format == wanted:
         return data
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as img:
         img.load()
         out = io.BytesIO()

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from PIL import Image
 from sqlalchemy import select
 
 from showkeeper.config import Settings
@@ -54,6 +53,8 @@ def _resized(settings: Settings, source: Path, etag: str, width: int, png: bool)
     max_bytes = settings.artwork_max_mb * 1024 * 1024
     data = source.read_bytes()[: max_bytes + 1]
     inspect_image(data, max_bytes=max_bytes)
+    from PIL import Image  # loaded by inspect_image already; not at import (see artwork.py)
+
     with Image.open(io.BytesIO(data)) as img:
         img.load()
         if img.width > width:

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from icalendar import Calendar, Event
 from starlette.responses import Response
 
 from showkeeper import __version__
@@ -32,6 +31,9 @@ def build_calendar(
     episodes: list[Episode], names: dict[int, tuple[str, str]], *, stamp: datetime
 ) -> bytes:
     """The VCALENDAR; icalendar escapes every text value (titles are remote metadata)."""
+    # icalendar (with dateutil: ~3 MB) loads when a calendar is asked for, not with the server
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", f"-//showkeeper//{__version__}//EN")
     cal.add("version", "2.0")
