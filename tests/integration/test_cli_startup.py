@@ -1,6 +1,7 @@
 """The CLI starts light: heavy libraries load only in the commands that use them.
 
-Speed itself is measured in bench/startup.py; this checks the structure that makes it fast,
+Speed itself is measured in bench/startup.py; this checks the structure that makes it fast
+(and small: `get` of a feed loads no server module),
 in a fresh interpreter each time (modules a test imported must not hide a regression).
 """
 
@@ -93,3 +94,40 @@ def test_fetch_loads_the_engine_but_not_the_server_or_the_database(
     result = loaded_by(args, HEAVY, tmp_path, SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS="127.0.0.0/8")
     assert dest.read_bytes() == (tmp_path / "www" / "clip.mp4").read_bytes()
     assert result["loaded"] == ["aiohttp"]  # the one HTTP stack; no database, no server
+
+
+# What only the server uses (the web framework and its pages, metrics, notifications, the
+# calendar, password hashing), yt-dlp's extractors (a feed is no yt-dlp site: asked of a child
+# interpreter) and Pillow (no artwork in this feed): none of it in a download command.
+SERVER_ONLY = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "prometheus_client",
+    "apprise",
+    "icalendar",
+    "argon2",
+    "asyncpg",
+    "yt_dlp",
+    "PIL",
+    "showkeeper.web",
+)
+
+
+def test_get_of_a_feed_loads_no_server_module_and_alembic_only_to_create_the_database(
+    media_server: str, tmp_path: Path
+) -> None:
+    (tmp_path / "www" / "feed.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Startup Show</title>'
+        "<item><title>Pilot</title><guid>pilot</guid>"
+        f'<enclosure url="{media_server}/clip.mp4" type="video/mp4" length="4096"/>'
+        "</item></channel></rss>"
+    )
+    args = ["get", f"{media_server}/feed.xml", "--library", str(tmp_path / "library")]
+    env = {"SHOWKEEPER_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8"}
+    first = loaded_by(args, (*SERVER_ONLY, "alembic"), tmp_path, **env)
+    assert [p.name for p in (tmp_path / "library").rglob("*.mp4")] != []
+    assert first["loaded"] == ["alembic"]  # a new database is created by the migrations
+    again = loaded_by(args, (*SERVER_ONLY, "alembic"), tmp_path, **env)
+    assert again["loaded"] == []  # at the migrations' heads: Alembic is not even imported
