@@ -98,13 +98,14 @@ def ensure_writable_dir(path: Path, setting: str) -> None:
         ) from None
 
 
-async def prepare_storage(settings: Settings) -> Database:
-    """Check data_dir, open and migrate the database. Raises StartupError."""
+async def prepare_storage(settings: Settings, *, migrate_in_child: bool = False) -> Database:
+    """Check data_dir, open and migrate the database (``migrate_in_child``: see
+    db.migrate.upgrade's ``in_child``). Raises StartupError."""
     ensure_writable_dir(settings.data_dir, "data_dir")
     db = Database(settings.database_url)
     try:
         await db.check()
-        await upgrade(db)
+        await upgrade(db, in_child=migrate_in_child)
     except BaseException:
         await db.dispose()
         raise
@@ -117,10 +118,13 @@ ServiceFactory = Callable[[AppContext], list[Service]]
 
 @asynccontextmanager
 async def open_context(
-    settings: Settings, *, services: ServiceFactory | None = None
+    settings: Settings, *, services: ServiceFactory | None = None, migrate_in_child: bool = False
 ) -> AsyncIterator[AppContext]:
-    """Open storage and start the services ``services`` builds (none by default)."""
-    db = await prepare_storage(settings)
+    """Open storage and start the services ``services`` builds (none by default).
+
+    ``migrate_in_child``: a long-lived process migrates a new database in a child interpreter,
+    so Alembic's modules never take its memory (db.migrate.upgrade)."""
+    db = await prepare_storage(settings, migrate_in_child=migrate_in_child)
     ctx = AppContext(settings=settings, db=db, bus=EventBus())
     try:
         for service in services(ctx) if services is not None else []:

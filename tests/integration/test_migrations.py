@@ -144,3 +144,40 @@ async def test_migrations_on_postgres() -> None:
     assert PG_URL
     async with fresh_pg_database() as url:
         await check_migrations(url)
+
+
+async def check_migrating_in_a_child(url: str) -> None:
+    db = Database(url)
+    try:
+        assert await upgrade(db, in_child=True) == head_revisions()
+        assert await current_revisions(db) == head_revisions()
+        assert await upgrade(db, in_child=True) == head_revisions()  # at the heads: no child
+    finally:
+        await db.dispose()
+
+
+async def test_a_new_database_is_migrated_by_a_child_process(tmp_path: Path) -> None:
+    await check_migrating_in_a_child(f"sqlite+aiosqlite:///{tmp_path / 'child.db'}")
+
+
+async def test_a_failed_migration_in_the_child_is_one_line(tmp_path: Path) -> None:
+    from showkeeper.db import DatabaseError
+
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
+    db = Database(f"sqlite+aiosqlite:///{broken}")
+    try:
+        with pytest.raises(DatabaseError) as failed:
+            await upgrade(db, in_child=True)
+    finally:
+        await db.dispose()
+    assert "not a database" in str(failed.value)
+    assert "\n" not in str(failed.value)
+    assert broken.read_bytes().startswith(b"this is not an SQLite database")  # nothing lost
+
+
+@pytest.mark.postgres
+async def test_migrations_in_a_child_process_on_postgres() -> None:
+    assert PG_URL
+    async with fresh_pg_database() as url:
+        await check_migrating_in_a_child(url)

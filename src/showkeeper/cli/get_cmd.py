@@ -74,7 +74,7 @@ async def _get(
     from showkeeper.context import open_context
     from showkeeper.services import download_companions
 
-    async with open_context(settings, services=download_companions) as ctx:
+    async with open_context(settings, services=download_companions, migrate_in_child=True) as ctx:
         key = await _series_key(ctx, url, kind)
         return await download_series(ctx, key, concurrency=concurrency)
 

@@ -54,7 +54,8 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
 async def _preflight(settings: Settings) -> None:
     from showkeeper.context import prepare_storage
 
-    db = await prepare_storage(settings)
+    # a new database is migrated by a child process: the server never holds Alembic
+    db = await prepare_storage(settings, migrate_in_child=True)
     await db.dispose()
 
 

@@ -11,6 +11,9 @@ life of the process (~10 MB of a download command's peak) to do nothing.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -58,8 +61,13 @@ def _current(connection: Connection) -> set[str]:
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
-async def upgrade(db: Database) -> set[str]:
+async def upgrade(db: Database, *, in_child: bool = False) -> set[str]:
     """Bring the schema to the newest revisions; returns the revisions now applied.
+
+    ``in_child``: a migration that is due runs in a child interpreter (``python -m
+    showkeeper.db.migrate``, the URL on its stdin), so a long-lived process (the server, a
+    download command) never holds Alembic's modules; it costs an interpreter start (~0.4 s)
+    on the first start only. Tests and one-shot commands migrate in-process.
 
     Raises:
         DatabaseError: the database cannot be reached or a migration failed.
@@ -69,6 +77,8 @@ async def upgrade(db: Database) -> set[str]:
         stamped = await _stamped(db) if heads is not None else None
         if stamped is not None and frozenset(stamped) == heads:
             return stamped
+        if in_child:
+            return await _upgrade_in_child(db)
         if db.is_sqlite:
             async with db.engine.execution_options(showkeeper_immediate=True).connect() as conn:
                 await conn.run_sync(_upgrade)
@@ -102,3 +112,55 @@ async def _stamped(db: Database) -> set[str] | None:
             return {str(row[0]) for row in rows}
     except (OperationalError, DBAPIError):
         return None  # a new database: Alembic creates the table
+
+
+async def _upgrade_in_child(db: Database) -> set[str]:
+    """:func:`upgrade` in ``python -I -m showkeeper.db.migrate``; in-process if it cannot start."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-I",
+            "-m",
+            __name__,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError:
+        return await upgrade(db)
+    try:
+        out, err = await proc.communicate(db.url.encode())
+    except BaseException:  # cancelled: the child must not outlive us
+        proc.kill()
+        await proc.wait()
+        raise
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise DatabaseError(
+            lines[-1] if lines else f"the migration process exited with {proc.returncode}"
+        )
+    return set(json.loads(out))
+
+
+async def _migrate_url(url: str) -> list[str]:
+    db = Database(url)
+    try:
+        await db.check()
+        return sorted(await upgrade(db))
+    finally:
+        await db.dispose()
+
+
+def _child_main() -> int:
+    """The child of :func:`_upgrade_in_child`: the revisions as JSON, or one line and 1."""
+    try:
+        revisions = asyncio.run(_migrate_url(sys.stdin.read()))
+    except DatabaseError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps(revisions))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())
