@@ -60,17 +60,20 @@ async def _preflight(settings: Settings) -> None:
 
 
 def serve_forever(settings: Settings) -> None:
-    import uvicorn
-
     from showkeeper.context import ensure_writable_dir
     from showkeeper.logging import get_logger, setup_logging
-    from showkeeper.web.app import create_app
 
     ensure_writable_dir(settings.data_dir, "data_dir")  # before the log file is opened there
     setup_logging(
         settings.log_level, logs_dir=settings.logs_dir, console_format=settings.log_format
     )
     run_async(_preflight(settings))
+    # the web app and uvicorn load after the preflight: a migration's child process then runs
+    # beside a small parent, so the two together stay under the server's own later peak
+    import uvicorn
+
+    from showkeeper.web.app import create_app
+
     sock = bind_socket(settings.host, settings.port)
     config = uvicorn.Config(
         create_app(settings),
