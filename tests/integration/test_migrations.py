@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,11 +15,65 @@ from showkeeper.db.revisions import declared_heads
 from tests.pg import PG_URL, fresh_pg_database
 
 
+def _alembic_to(connection: Connection, target: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, target)
+
+
+async def alembic_upgrade(db: Database, target: str = "heads") -> None:
+    """Every migration step, through Alembic (upgrade() makes a new database from the models)."""
+    async with db.engine.connect() as conn:
+        await conn.run_sync(_alembic_to, target)
+        await conn.commit()
+
+
+def schema_of(connection: Connection) -> dict[str, Any]:
+    """Everything about the tables that SQLAlchemy can read back, in a comparable form."""
+    found = inspect(connection)
+    out: dict[str, Any] = {}
+    for table in sorted(found.get_table_names()):
+        columns = sorted(
+            (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+            for c in found.get_columns(table)
+        )
+        indexes = sorted(
+            (
+                i["name"],
+                tuple(i["column_names"]),
+                bool(i["unique"]),
+                str({k: str(v) for k, v in (i.get("dialect_options") or {}).items()}),
+            )
+            for i in found.get_indexes(table)
+        )
+        foreign = sorted(
+            (
+                tuple(f["constrained_columns"]),
+                f["referred_table"],
+                tuple(f["referred_columns"]),
+                str(f.get("options")),
+            )
+            for f in found.get_foreign_keys(table)
+        )
+        unique = sorted(tuple(u["column_names"]) for u in found.get_unique_constraints(table))
+        primary = tuple(found.get_pk_constraint(table)["constrained_columns"])
+        out[table] = {
+            "columns": columns,
+            "indexes": indexes,
+            "foreign": foreign,
+            "unique": unique,
+            "primary": primary,
+        }
+    return out
+
+
 async def check_migrations(url: str) -> None:
     db = Database(url)
     try:
-        assert await upgrade(db) == head_revisions()
-        assert await upgrade(db) == head_revisions()  # idempotent
+        await alembic_upgrade(db)
+        assert await upgrade(db) == head_revisions()  # at the heads: nothing to do
         assert await current_revisions(db) == head_revisions()
         async with db.engine.connect() as conn:
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
@@ -71,6 +126,60 @@ async def check_active_queue_row_is_unique(db: Database) -> None:
 
 async def test_migrations_on_empty_sqlite_file(tmp_path: Path) -> None:
     await check_migrations(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+
+
+async def check_new_database_is_what_the_migrations_make(by_steps: str, new: str) -> None:
+    """upgrade() makes a new database from the models in one go: it must be the very schema
+    every migration step makes, and stamped at the heads."""
+    stepped, made = Database(by_steps), Database(new)
+    try:
+        await alembic_upgrade(stepped)
+        assert await upgrade(made) == head_revisions()
+        assert await current_revisions(made) == head_revisions()
+        assert await upgrade(made) == head_revisions()  # idempotent
+        async with stepped.engine.connect() as a, made.engine.connect() as b:
+            want, got = await a.run_sync(schema_of), await b.run_sync(schema_of)
+        assert set(got) == set(want)
+        for table in want:
+            assert got[table] == want[table], table
+        await check_active_queue_row_is_unique(made)
+    finally:
+        await stepped.dispose()
+        await made.dispose()
+
+
+async def test_a_new_sqlite_database_is_the_migrations_schema(tmp_path: Path) -> None:
+    await check_new_database_is_what_the_migrations_make(
+        f"sqlite+aiosqlite:///{tmp_path / 'steps.db'}", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    )
+
+
+@pytest.mark.postgres
+async def test_a_new_postgres_database_is_the_migrations_schema() -> None:
+    assert PG_URL
+    async with fresh_pg_database() as steps, fresh_pg_database() as new:
+        await check_new_database_is_what_the_migrations_make(steps, new)
+
+
+async def test_a_database_with_tables_but_no_version_goes_through_alembic(
+    tmp_path: Path,
+) -> None:
+    """Only a database without any table is made from the models: one that has tables but
+    no alembic_version (made by something else) is left to Alembic, which refuses it."""
+    from showkeeper.db import DatabaseError
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE series (id INTEGER PRIMARY KEY)"))
+            await conn.commit()
+        with pytest.raises(DatabaseError):
+            await upgrade(db)
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert "episodes" not in tables  # nothing was created beside the foreign table
+    finally:
+        await db.dispose()
 
 
 def test_the_heads_read_from_the_files_are_alembics() -> None:
@@ -149,6 +258,7 @@ async def test_migrations_on_postgres() -> None:
 async def check_migrating_in_a_child(url: str) -> None:
     db = Database(url)
     try:
+        await alembic_upgrade(db, "0001")  # behind the heads: the child runs Alembic
         assert await upgrade(db, in_child=True) == head_revisions()
         assert await current_revisions(db) == head_revisions()
         assert await upgrade(db, in_child=True) == head_revisions()  # at the heads: no child
@@ -156,7 +266,7 @@ async def check_migrating_in_a_child(url: str) -> None:
         await db.dispose()
 
 
-async def test_a_new_database_is_migrated_by_a_child_process(tmp_path: Path) -> None:
+async def test_a_database_behind_is_migrated_by_a_child_process(tmp_path: Path) -> None:
     await check_migrating_in_a_child(f"sqlite+aiosqlite:///{tmp_path / 'child.db'}")
 
 

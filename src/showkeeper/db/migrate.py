@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["MIGRATIONS_DIR", "current_revisions", "head_revisions", "upgrade"]
+
+_T = TypeVar("_T")
 
 # Any constant works; API and workers starting together take turns on it.
 _PG_LOCK_ID = 0x5B0C_EE9E
@@ -77,26 +80,62 @@ async def upgrade(db: Database, *, in_child: bool = False) -> set[str]:
         stamped = await _stamped(db) if heads is not None else None
         if stamped is not None and frozenset(stamped) == heads:
             return stamped
+        if stamped is None and heads is not None:  # perhaps a new, empty database
+            created = await _locked(db, lambda conn: _create_fresh(conn, heads))
+            if created:
+                return set(heads)
         if in_child:
             return await _upgrade_in_child(db)
-        if db.is_sqlite:
-            async with db.engine.execution_options(showkeeper_immediate=True).connect() as conn:
-                await conn.run_sync(_upgrade)
-                await conn.commit()
-        else:
-            async with db.engine.connect() as conn:
-                await conn.execute(text(f"SELECT pg_advisory_lock({_PG_LOCK_ID})"))
-                await conn.commit()
-                try:
-                    await conn.run_sync(_upgrade)
-                    await conn.commit()
-                finally:
-                    await conn.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK_ID})"))
-                    await conn.commit()
+        await _locked(db, _upgrade)
         async with db.engine.connect() as conn:
             return await conn.run_sync(_current)
     except (OperationalError, DBAPIError, OSError) as exc:
         raise DatabaseError(f"cannot migrate database {db.safe_url}: {_cause(exc)}") from None
+
+
+async def _locked(db: Database, work: Callable[[Connection], _T]) -> _T:
+    """``work`` in one transaction that no other process migrating the database runs beside
+    (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)."""
+    if db.is_sqlite:
+        async with db.engine.execution_options(showkeeper_immediate=True).connect() as conn:
+            result = await conn.run_sync(work)
+            await conn.commit()
+            return result
+    async with db.engine.connect() as conn:
+        await conn.execute(text(f"SELECT pg_advisory_lock({_PG_LOCK_ID})"))
+        await conn.commit()
+        try:
+            result = await conn.run_sync(work)
+            await conn.commit()
+            return result
+        finally:
+            await conn.execute(text(f"SELECT pg_advisory_unlock({_PG_LOCK_ID})"))
+            await conn.commit()
+
+
+def _create_fresh(connection: Connection, heads: frozenset[str]) -> bool:
+    """On a database with no table at all: the schema as the models declare it, stamped at
+    the heads; False (nothing done) on any other database.
+
+    The models and the migrations describe the same schema (tests/integration/
+    test_migrations.py compares a database made each way, on SQLite and PostgreSQL), and no
+    migration moves data, so a new database need not replay every step: this takes a few
+    milliseconds and never loads Alembic. Every later change still goes through Alembic.
+    """
+    from showkeeper.db.models import Base
+
+    if inspect(connection).get_table_names():
+        return False  # not new (another process may have just made it): Alembic decides
+    Base.metadata.create_all(connection)
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(connection)
+    connection.execute(version.insert(), [{"version_num": head} for head in sorted(heads)])
+    return True
 
 
 async def current_revisions(db: Database) -> set[str]:

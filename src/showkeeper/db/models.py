@@ -419,7 +419,3 @@ class RenameBatch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
-
-
-# The series list is sorted by name by default (migration 0005).
-Index("ix_series_name", Series.name)
