@@ -81,18 +81,66 @@ def get_source(kind: str, env: SourceEnv) -> Source:
     return cls(env)
 
 
-async def detect_kind(env: SourceEnv, url: str) -> str:
-    """Pick the kind for ``url``: by the URL alone when a kind claims it (e.g. a site yt-dlp
-    knows), else by fetching it and asking each kind how sure it is.
+CONFIDENT = 90
+"""A content score at which the document itself decides (a feed is a feed, whatever site it
+is on), without waiting for the URL claims."""
 
-    Raises:
-        SourceFetchError: the URL cannot be fetched.
-        SourceError: no kind recognises what is there.
-    """
-    classes = source_classes()
+
+async def _claimed(classes: dict[str, type[Source]], url: str) -> str | None:
+    """The first kind that claims ``url`` by the URL alone (e.g. a site yt-dlp knows)."""
     for kind, cls in classes.items():
         if await asyncio.to_thread(cls.matches_url, url):
             return kind
+    return None
+
+
+async def detect_kind(env: SourceEnv, url: str) -> str:
+    """Pick the kind for ``url``: a kind that claims the URL (e.g. a site yt-dlp knows), or
+    the kind most sure of what the URL serves.
+
+    Both questions are asked at once: a URL claim ends the fetch, and a document a kind is
+    confident about (a feed, a directory listing) decides without waiting for the claims
+    (yt-dlp's answer takes an interpreter start when its extractors are not loaded here).
+
+    Raises:
+        SourceFetchError: the URL cannot be fetched (and no kind claims it).
+        SourceError: no kind recognises what is there.
+    """
+    classes = source_classes()
+    claims = asyncio.create_task(_claimed(classes, url), name="detect-kind:claims")
+    fetching = asyncio.create_task(fetch(env, url), name="detect-kind:fetch")
+    try:
+        done, _ = await asyncio.wait({claims, fetching}, return_when=asyncio.FIRST_COMPLETED)
+        if claims in done and claims.result() is not None:
+            return str(claims.result())
+        try:
+            result = await fetching
+        except SourceError:
+            claimed = await claims
+            if claimed is not None:
+                return claimed
+            raise
+        env.prefetched[url] = result  # the chosen source reads it instead of fetching again
+        content_type = result.headers.get("Content-Type", "")
+        scores = [
+            (cls.detect(result.url, result.body, content_type), kind)
+            for kind, cls in classes.items()
+        ]
+        best, kind = max(scores, default=(0, ""))
+        if best < CONFIDENT:
+            claimed = await claims
+            if claimed is not None:
+                return claimed
+        if best <= 0:
+            raise SourceError(
+                f"cannot tell what kind of source {url} is (not a feed, a directory listing or a "
+                f"page yt-dlp reads); give the kind explicitly: {', '.join(kinds())}"
+            )
+        return kind
+    finally:
+        for task in (claims, fetching):
+            task.cancel()  # the one not needed (a thread finishes its check on its own)
+        await asyncio.gather(claims, fetching, return_exceptions=True)
     result = await fetch(env, url)
     env.prefetched[url] = result  # the chosen source reads it instead of fetching again
     content_type = result.headers.get("Content-Type", "")
