@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from showkeeper.logging import get_logger
 from showkeeper.sources.base import (
@@ -23,6 +24,9 @@ from showkeeper.sources.base import (
     UnknownSourceKindError,
 )
 from showkeeper.sources.fetching import fetch
+
+if TYPE_CHECKING:
+    from showkeeper.net import FetchResult
 
 log = get_logger(__name__)
 
@@ -84,6 +88,26 @@ def get_source(kind: str, env: SourceEnv) -> Source:
 CONFIDENT = 90
 """A content score at which the document itself decides (a feed is a feed, whatever site it
 is on), without waiting for the URL claims."""
+HEAD_START_S = 0.25
+"""The document is asked alone this long first: most answer sooner, and then the claims
+(yt-dlp's costs an interpreter of ~50 MB when its extractors are not loaded here) are never
+asked about a feed."""
+
+
+def _confident(classes: dict[str, type[Source]], fetching: asyncio.Task[FetchResult]) -> str | None:
+    """The kind sure of the fetched document, if the fetch is done and one is."""
+    if not fetching.done() or fetching.cancelled() or fetching.exception() is not None:
+        return None
+    result = fetching.result()
+    content_type = result.headers.get("Content-Type", "")
+    best, kind = max(
+        (
+            (cls.detect(result.url, result.body, content_type), kind)
+            for kind, cls in classes.items()
+        ),
+        default=(0, ""),
+    )
+    return kind if best >= CONFIDENT else None
 
 
 async def _claimed(classes: dict[str, type[Source]], url: str) -> str | None:
@@ -107,8 +131,13 @@ async def detect_kind(env: SourceEnv, url: str) -> str:
         SourceError: no kind recognises what is there.
     """
     classes = source_classes()
-    claims = asyncio.create_task(_claimed(classes, url), name="detect-kind:claims")
     fetching = asyncio.create_task(fetch(env, url), name="detect-kind:fetch")
+    await asyncio.wait({fetching}, timeout=HEAD_START_S)
+    decided = _confident(classes, fetching)
+    if decided is not None:
+        env.prefetched[url] = fetching.result()
+        return decided
+    claims = asyncio.create_task(_claimed(classes, url), name="detect-kind:claims")
     try:
         done, _ = await asyncio.wait({claims, fetching}, return_when=asyncio.FIRST_COMPLETED)
         if claims in done and claims.result() is not None:
@@ -141,16 +170,3 @@ async def detect_kind(env: SourceEnv, url: str) -> str:
         for task in (claims, fetching):
             task.cancel()  # the one not needed (a thread finishes its check on its own)
         await asyncio.gather(claims, fetching, return_exceptions=True)
-    result = await fetch(env, url)
-    env.prefetched[url] = result  # the chosen source reads it instead of fetching again
-    content_type = result.headers.get("Content-Type", "")
-    scores = [
-        (cls.detect(result.url, result.body, content_type), kind) for kind, cls in classes.items()
-    ]
-    best, kind = max(scores, default=(0, ""))
-    if best <= 0:
-        raise SourceError(
-            f"cannot tell what kind of source {url} is (not a feed, a directory listing or a "
-            f"page yt-dlp reads); give the kind explicitly: {', '.join(kinds())}"
-        )
-    return kind
