@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from showkeeper.events import Event
 
 EVENT_TYPES = frozenset(
-    {"queue_status", "download_progress", "download_complete", "download_failed"}
+    {
+        "queue_status",
+        "download_progress",
+        "download_received",
+        "download_complete",
+        "download_failed",
+    }
 )
 BAR_COLUMNS = 58
 """Cells taken by the bar, size, speed and ETA columns and their gaps: the label gets the
@@ -223,6 +229,8 @@ class DownloadView:
             return
         if type_ == "download_progress":
             self.advance(item_id, data.get("bytes") or 0, data.get("total"))
+        elif type_ == "download_received":
+            self.received(item_id)
         elif type_ == "download_complete":
             self.completed(item_id, data.get("size"))
         elif type_ == "download_failed":
@@ -252,6 +260,14 @@ class DownloadView:
         task = self.running[item_id].task
         if self.progress is not None and task is not None:
             self.progress.update(task, completed=done, total=total)
+
+    def received(self, item_id: int) -> None:
+        """Every byte is in; only checks are left: its bar goes (so there are never more
+        bars than transfers), its line comes when it is filed."""
+        running = self.running.get(item_id)
+        if running is not None and running.task is not None and self.progress is not None:
+            self.progress.remove_task(running.task)
+            running.task = None
 
     def completed(self, item_id: int, size: int | None) -> None:
         running = self._finish(item_id)

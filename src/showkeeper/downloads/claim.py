@@ -5,7 +5,7 @@ Import through :mod:`showkeeper.downloads.queue`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -123,6 +123,7 @@ async def claim_batch(
     per_host_delay_s: float = 0.0,
     recovery_s: float = 30.0,
     item_ids: Sequence[int] | None = None,
+    releasing: Mapping[str, int] | None = None,
     now: datetime | None = None,
 ) -> list[Claim]:
     """Claim up to ``limit`` due items, highest priority first, for worker ``owner``.
@@ -135,6 +136,9 @@ async def claim_batch(
     Args:
         recovery_s: Seconds per step a lowered host limit grows back by.
         item_ids: Only claim among these items (a foreground ``showkeeper download``).
+        releasing: Per host, items of this worker that are still ``downloading`` but have
+            every byte on disk (only checks and bookkeeping are left): they no longer count
+            against their host's limit, so its next download starts without waiting for them.
     """
     now = utc_now(now)
     if limit <= 0:
@@ -174,6 +178,9 @@ async def claim_batch(
         active: dict[str, int] = {}
         if per_host_limit is not None or overrides or throttles:
             active = {host: n for host, n in await s.execute(_ACTIVE_PER_HOST)}
+            for host, n in (releasing or {}).items():
+                if host in active:
+                    active[host] = max(0, active[host] - n)
         last: dict[str, datetime] = {}
         if delays:
             hosts = await s.execute(select(HOSTS.c.host, HOSTS.c.last_activity_at))

@@ -112,6 +112,7 @@ async def _single(job: DirectJob, *, resume: bool, first: FirstGet | None) -> in
                     raise TransferError(str(exc), transient=True) from exc
                 await sleep_or_cancel(backoff_delay(attempts), job.cancel)
                 continue
+            job.received()
             await asyncio.to_thread(os.fsync, fd)
             files.remove_paths(job.state)
             return size

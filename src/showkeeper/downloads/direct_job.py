@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,13 @@ class DirectJob:
     meter: ProgressMeter
     cancel: asyncio.Event | None
     multi_threshold: int = MULTI_THRESHOLD
+    on_received: Callable[[], None] | None = None
+    """Called once every byte is in the ``.part`` (before the fsync and the checks): the
+    connection is no longer needed, so the worker may start the host's next download."""
+
+    def received(self) -> None:
+        if self.on_received is not None:
+            self.on_received()
 
     def identity(self) -> dict[str, Any]:
         return {"url": self.url, "length": self.probe.length, "validator": self.probe.validator()}

@@ -80,6 +80,7 @@ class _Attempt:
     settings: Settings
     on_progress: Callable[[TransferProgress], None] | None
     cancel: asyncio.Event | None
+    on_received: Callable[[], None] | None = None
 
     def meter(self, total: int | None = None) -> ProgressMeter:
         return ProgressMeter(self.on_progress, total=total)
@@ -94,6 +95,7 @@ async def download(
     on_progress: Callable[[TransferProgress], None] | None = None,
     cancel: asyncio.Event | None = None,
     label: str = "",
+    on_received: Callable[[], None] | None = None,
 ) -> TransferResult:
     """Download the first candidate that works to ``dest`` (or a sibling with the right
     extension).
@@ -111,6 +113,9 @@ async def download(
         cancel: Set it to stop; partial data is kept for a later resume
             (:func:`showkeeper.downloads.files.remove_partials` discards it).
         label: Names the episode in the failure line, e.g. ``"my-show S01E02"``.
+        on_received: Called when a direct download has every byte on disk, before its
+            fsync and checks (its connections are free): the worker pool starts the host's
+            next download then. A check that fails after it moves on to the next candidate.
 
     Returns:
         The completed file, the candidate and method that produced it.
@@ -129,7 +134,7 @@ async def download(
     transient = False
     for candidate in candidates:
         check_cancel(cancel)
-        attempt = _Attempt(candidate, dest, client, settings, on_progress, cancel)
+        attempt = _Attempt(candidate, dest, client, settings, on_progress, cancel, on_received)
         try:
             result = await _try(attempt)
         except (TransferCancelled, DiskFullError):
@@ -278,6 +283,7 @@ async def _fetch_direct(
         connections=attempt.settings.download_connections,
         meter=meter,
         cancel=attempt.cancel,
+        on_received=attempt.on_received,
     )
     try:
         size = await download_direct(job, first=first)

@@ -36,6 +36,9 @@ class Job:
     progress: TransferProgress | None = None
     last_event: float = 0.0
     task: asyncio.Task[None] | None = None
+    received: bool = False
+    """Every byte is on disk; what is left (fsync, checks, bookkeeping) needs no connection,
+    so the job no longer counts against the pool's or its host's limits."""
 
     def stop(self, reason: StopReason) -> None:
         if self.reason is None:

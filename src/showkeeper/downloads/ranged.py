@@ -157,6 +157,7 @@ async def download_ranged(
             if files.missing_ranges(plan.done(), total):
                 with contextlib.suppress(OSError):  # the error in flight says more
                     await asyncio.shield(tracker.checkpoint(fd, plan.done()))
+        job.received()
         await asyncio.to_thread(os.fsync, fd)
     finally:
         os.close(fd)

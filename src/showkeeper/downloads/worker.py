@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -161,7 +162,8 @@ class WorkerPool:
         if not claims_allowed(state):
             await claim.reclaim_expired(self.ctx.db)  # a crashed worker's items: queued again
             return
-        free = self._limit() - len(self.jobs)
+        transferring = [job for job in self.jobs.values() if not job.received]
+        free = self._limit() - len(transferring)
         if free <= 0:
             return
         settings = self.ctx.settings
@@ -176,6 +178,11 @@ class WorkerPool:
             per_host_delay_s=settings.download_per_host_delay_s,
             recovery_s=settings.download_host_recovery_s,
             item_ids=self.item_ids,
+            releasing=Counter(
+                job.claim.source_host
+                for job in self.jobs.values()
+                if job.received and job.claim.source_host is not None
+            ),
         )
         for claimed in claims:
             job = Job(claimed)
@@ -264,6 +271,15 @@ class WorkerPool:
             "queue_status", action=action, item_ids=[job.claim.id], **job.describe(), **data
         )
 
+    def _received(self, job: Job) -> None:
+        """The job's bytes are in: the next download (of its host too) may start now, unless
+        the host has a politeness delay, which runs from the finish."""
+        self._publish("download_received", job)
+        if job.claim.host_delay_s > 0:
+            return
+        job.received = True
+        self._wake.set()
+
     def _on_progress(self, job: Job, report: TransferProgress) -> None:
         job.progress = report
         now = time.monotonic()
@@ -302,6 +318,7 @@ class WorkerPool:
                 on_progress=lambda report: self._on_progress(job, report),
                 cancel=job.cancel,
                 label=job.plan.label,
+                on_received=lambda: self._received(job),
             )
         except TransferCancelled:
             await self._after_stop(job)
@@ -325,6 +342,9 @@ class WorkerPool:
 
     async def _complete(self, job: Job, result: TransferResult) -> None:
         """The steps after a download are listed in showkeeper.downloads.after."""
+        # from here the row may leave `downloading` at any await: counted as held again, so
+        # a claim never subtracts it twice (once as released here, once gone from the table)
+        job.received = False
         if not await after_download(self.ctx, job, result, owner=self.owner):
             # The item was cancelled (or reclaimed) while the last bytes arrived: the cancel wins.
             await self._discard_finished_file(job, result)
@@ -340,6 +360,7 @@ class WorkerPool:
             result.path.unlink(missing_ok=True)
 
     async def _give_back(self, job: Job, reason: str) -> None:
+        job.received = False
         released = await queue.release(
             self.ctx.db,
             [job.claim.id],
@@ -351,6 +372,8 @@ class WorkerPool:
 
     async def _after_stop(self, job: Job) -> None:
         from showkeeper.downloads import files
+
+        job.received = False
 
         if job.reason in ("stopped", "shutdown"):
             await self._give_back(job, job.reason)
@@ -367,6 +390,7 @@ class WorkerPool:
     ) -> None:
         """Record a failed attempt; a host that asked to slow down (``troubles``) is limited
         first, and the item waits for its pause."""
+        job.received = False  # held again until its row leaves `downloading` (see _complete)
         settings = self.ctx.settings
         not_before = None
         if troubles:

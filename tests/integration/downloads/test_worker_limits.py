@@ -74,6 +74,31 @@ async def test_per_host_limit_and_delay_are_honoured_and_hosts_run_in_parallel(c
     assert overlapping, "the two hosts did not download in parallel"
 
 
+async def test_a_hosts_next_download_starts_once_the_bytes_are_in(ctx) -> None:
+    """Without a delay, a host's slot frees when every byte of its download is on disk (the
+    fsync, media check and bookkeeping need no connection): the next GET may start before
+    the previous item is recorded complete, yet transfers from the host never overlap."""
+    ctx.settings = ctx.settings.model_copy(update={"download_per_host_delay_s": 0.0})
+    body = media_bytes(64 * KiB)
+    async with TimedServer(host="127.0.0.1", rate=320 * KiB) as one:
+        episodes = [(1, n, [{"url": one.add(f"/e{n}.mp4", body)}]) for n in range(1, 6)]
+        ids = await add_series(ctx.db, "one-host", episodes)
+        result = await service.enqueue_episodes(ctx, ids)
+        with ctx.bus.subscribe(types={"download_received", "download_complete"}) as events:
+            final = await foreground.run_until_finished(ctx, result.item_ids)
+            seen = []
+            while (event := events.get_nowait()) is not None:
+                seen.append((event.type, event.data["item_id"]))
+    assert set(final.values()) == {"completed"}
+    for item_id in result.item_ids:  # each said its bytes were in before it was filed
+        assert seen.index(("download_received", item_id)) < seen.index(
+            ("download_complete", item_id)
+        )
+    runs = sorted(one.span(f"/e{n}.mp4") for n in range(1, 6))
+    for (_, end), (next_start, _) in itertools.pairwise(runs):
+        assert next_start >= end, "two downloads from one host overlapped"
+
+
 @pytest.fixture
 def small_library(tmp_path: Path) -> Iterator[Path]:
     """A real 2 MiB tmpfs as the library (root can mount; CI runs as root)."""
