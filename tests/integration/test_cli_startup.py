@@ -21,18 +21,16 @@ from tests.integration.downloads.servers import media_bytes
 
 HEAVY = ("sqlalchemy", "alembic", "uvicorn", "fastapi", "yt_dlp", "apprise", "guessit", "aiohttp")
 
+# main() ends the process itself (after the exit handlers): the report is an exit handler
 PROBE = """
-import json, sys
+import atexit, json, sys
 from showkeeper.cli import main
 heavy = json.loads(sys.argv[2])
 sys.argv = ["showkeeper", *json.loads(sys.argv[1])]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+atexit.register(
+    lambda: print(json.dumps({"loaded": sorted(m for m in heavy if m in sys.modules)}))
+)
+main()
 """
 
 
@@ -50,6 +48,7 @@ def loaded_by(
     )
     assert out.stdout.strip(), out.stderr[-2000:]
     result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    result["code"] = out.returncode
     assert result["code"] == 0, out.stderr[-2000:]
     return result
 
