@@ -8,13 +8,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from showkeeper.context import AppContext
-from showkeeper.net import UnsafeURLError
 from showkeeper.sources.base import NotModified, RemoteEpisode, SeriesRef
 from showkeeper.sources.fetching import source_env
-from showkeeper.sources.filters import apply_filters, validate_options
-from showkeeper.sources.keys import normalize_url
-from showkeeper.sources.registry import detect_kind, get_source, kinds
-from showkeeper.sources.service import AUTO_KIND, InvalidSourceError
+from showkeeper.sources.filters import apply_filters
+from showkeeper.sources.registry import detect_kind, get_source
+from showkeeper.sources.service import AUTO_KIND, checked_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +51,7 @@ async def preview_source(
         InvalidOptionsError: bad filter options.
         ShowkeeperError: the source could not be read (its message says why).
     """
-    try:
-        source_url = normalize_url(url)
-    except UnsafeURLError as exc:
-        raise InvalidSourceError(str(exc)) from None
-    if kind is not None and kind != AUTO_KIND and kind not in kinds():
-        raise InvalidSourceError(f"unknown source kind {kind!r}; known kinds: {', '.join(kinds())}")
-    clean = validate_options(options)
+    source_url, clean = checked_source(url, kind, options)
     async with source_env(ctx.settings) as env:
         found = kind if kind not in (None, AUTO_KIND) else await detect_kind(env, source_url)
         assert found is not None

@@ -131,11 +131,11 @@ async def _open_probe(ctx: AppContext, url: str, kind: str | None) -> _Probed | 
     return _Probed(env, source, found_kind, info, stack)
 
 
-def _checked(
-    url: str, kind: str | None, options: dict[str, Any] | None, key: str | None
+def checked_source(
+    url: str, kind: str | None, options: dict[str, Any] | None, key: str | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """The stored URL and clean options of a new series. Raises InvalidSourceError,
-    InvalidOptionsError."""
+    """The stored URL and clean options of a new series (or a preview). Raises
+    InvalidSourceError, InvalidOptionsError."""
     try:
         source_url = normalize_url(url)
     except UnsafeURLError as exc:
@@ -207,7 +207,7 @@ async def register_series(
         InvalidOptionsError: bad filter options.
         ConflictError: the URL or the key is already a series.
     """
-    source_url, clean_options = _checked(url, kind, options, key)
+    source_url, clean_options = checked_source(url, kind, options, key)
     title = (title or "").strip()[:500] or None
     try:
         async with ctx.db.write() as s:
@@ -254,7 +254,7 @@ async def _register_probed(
     """Register a new series, asking its source for the title first when neither a key nor
     a title is given. Returns the row, the open probe (the load continues with it) and the
     probe's error (then the series is stored ``failed`` under a key from its URL)."""
-    source_url, _ = _checked(url, kind, options, key)
+    source_url, _ = checked_source(url, kind, options, key)
     probed: _Probed | None = None
     error: str | None = None
     if key is None and title is None:
