@@ -53,6 +53,22 @@ GOAL_SIZE_MB = 400
 GOAL_START_S = 3.0
 
 
+def interface_ipv4(name: str) -> str | None:
+    """The IPv4 address of network interface ``name`` on this host (SIOCGIFADDR), or None."""
+    import fcntl
+    import struct
+
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(
+                sock.fileno(), siocgifaddr, struct.pack("256s", name[:15].encode())
+            )
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
+
+
 class CheckFailed(Exception):
     pass
 
@@ -292,12 +308,27 @@ class Checks:
     # -- 2. one container ----------------------------------------------------------------------
 
     def bridge_gateway(self) -> str:
+        """The host's address on the default bridge: its IPAM gateway, or (Docker 28 leaves
+        that empty for the default bridge) the address of the bridge's interface here."""
         gateway = self.docker(
             "network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"
         )
-        if not gateway:
-            raise CheckFailed("the docker bridge network has no gateway address")
-        return gateway.split()[0]
+        if gateway:
+            return gateway.split()[0]
+        name = self.docker(
+            "network",
+            "inspect",
+            "bridge",
+            "-f",
+            '{{index .Options "com.docker.network.bridge.name"}}',
+        ).strip()
+        address = interface_ipv4(name or "docker0")
+        if address is None:
+            raise CheckFailed(
+                f"the docker bridge network has no gateway address (and {name or 'docker0'} "
+                "has no IPv4 address here)"
+            )
+        return address
 
     def published(self, container: str) -> str:
         port = self.docker("port", container, "8000/tcp").splitlines()[0]
