@@ -31,20 +31,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py would shadow the standard library's queue module for this script
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# bench/queue.py would shadow the standard library's queue module for this script; the
+# repository root instead, for bench.support
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from bench.support import free_port, percentile, start_server, wait_ready
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import insert
@@ -57,12 +59,6 @@ from showkeeper.db.models import Episode, Series
 PASSWORD = "bench password 123"
 GOAL = 3.0
 WS_GOAL_MS = 100
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def populate(data_dir: Path, library: Path, n_series: int, per_series: int) -> None:
@@ -168,39 +164,13 @@ def serve(port: int) -> None:
     uvicorn.Server(config).run()
 
 
-def start_server(data_dir: Path, library: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWKEEPER_")}
-    env["SHOWKEEPER_DATA_DIR"] = str(data_dir)
-    env["SHOWKEEPER_LIBRARY_DIR"] = str(library)
-    return subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_api_server(data_dir: Path, library: Path, port: int) -> subprocess.Popen[bytes]:
+    """This script's own server (the app plus the bench's publish route), default settings."""
+    argv = [sys.executable, __file__, "--serve", str(port)]
+    return start_server(data_dir, library, port, argv=argv)
 
 
 # -- the client side ---------------------------------------------------------------------------
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited with {proc.returncode}")
-            try:
-                async with http.get(url + "/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 async def load(
@@ -261,7 +231,7 @@ async def websocket_fanout(base: str, key: str, n_clients: int, seconds: int) ->
     return {
         "ws_messages": len(delays),
         "ws_p50_ms": round(sorted(delays)[len(delays) // 2] * 1000, 2),
-        "ws_p99_ms": round(p99(delays) * 1000, 2),
+        "ws_p99_ms": round(percentile(delays, 0.99) * 1000, 2),
         "ws_max_ms": round(max(delays) * 1000, 2),
     }
 
@@ -292,7 +262,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"populated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(data_dir, library, port)
+        proc = start_api_server(data_dir, library, port)
         try:
             await wait_ready(base, proc)
             async with (
@@ -316,7 +286,10 @@ async def run(args: argparse.Namespace) -> None:
                 series, series_s = await load(
                     base + "/api/series", auth, args.clients, args.seconds
                 )
-                health_p99, series_p99 = p99(health) * 1000, p99(series) * 1000
+                health_p99, series_p99 = (
+                    percentile(health, 0.99) * 1000,
+                    percentile(series, 0.99) * 1000,
+                )
                 http_figures = {
                     "series_p99_ms": round(series_p99, 2),
                     "series_rps": round(len(series) / series_s, 1),

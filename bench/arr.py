@@ -21,21 +21,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py would shadow the standard library's queue module for this script
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# bench/queue.py would shadow the standard library's queue module for this script; the
+# repository root instead, for bench.support
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from bench.support import QUIET, free_port, percentile, start_server, wait_ready
 from sqlalchemy import insert
 
 from showkeeper.config import load_settings
@@ -43,12 +44,6 @@ from showkeeper.context import prepare_storage
 from showkeeper.db.models import Episode, Series
 
 PASSWORD = "bench password 123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def populate(data_dir: Path, library: Path, n_series: int, per_series: int) -> None:
@@ -111,44 +106,6 @@ async def populate(data_dir: Path, library: Path, n_series: int, per_series: int
         await db.dispose()
 
 
-def start_server(data_dir: Path, library: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SHOWKEEPER_DATA_DIR": str(data_dir),
-        "SHOWKEEPER_LIBRARY_DIR": str(library),
-        "SHOWKEEPER_PORT": str(port),
-        "SHOWKEEPER_SCHEDULER_ENABLED": "false",
-        "SHOWKEEPER_DOWNLOAD_WORKERS_IN_SERVER": "false",
-        "SHOWKEEPER_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "showkeeper", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited with {proc.returncode}")
-            try:
-                async with http.get(url + "/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
 async def load(
     url: str, headers: dict[str, str], clients: int, seconds: float
 ) -> tuple[list[float], set[bytes]]:
@@ -178,8 +135,8 @@ async def load(
 
 def summary(name: str, latencies: list[float], rows: int, seconds: float) -> dict[str, Any]:
     return {
-        f"{name}_p50_ms": round(pct(latencies, 0.5) * 1000, 2),
-        f"{name}_p95_ms": round(pct(latencies, 0.95) * 1000, 2),
+        f"{name}_p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+        f"{name}_p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
         f"{name}_requests": len(latencies),
         f"{name}_rows_per_s": round(rows / seconds),
     }
@@ -202,7 +159,7 @@ async def main() -> None:
         print(f"populated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(data_dir, library, port)
+        proc = start_server(data_dir, library, port, settings=QUIET)
         try:
             await wait_ready(base, proc)
             async with (

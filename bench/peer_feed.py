@@ -47,7 +47,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -67,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # standard library's queue module; the repository root is needed for tests.* instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
+from bench.support import free_port  # noqa: E402
 from tests.integration.downloads.feed_server import MB, FeedProcess  # noqa: E402
 
 SEED = 16
@@ -277,12 +277,6 @@ def console_script(name: str) -> str:
 def clean_env(**extra: str) -> dict[str, str]:
     skip = ("SHOWKEEPER_", "PODCAST_ARCHIVER_")
     return {**{k: v for k, v in os.environ.items() if not k.startswith(skip)}, **extra}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the bench -------------------------------------------------------------------------------

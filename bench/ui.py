@@ -18,20 +18,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/queue.py would shadow the standard library's queue module for this script
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# bench/queue.py would shadow the standard library's queue module for this script; the
+# repository root instead, for bench.support
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
+from bench.support import QUIET, free_port, percentile, start_server, wait_ready
 from playwright.async_api import async_playwright
 from sqlalchemy import insert
 
@@ -41,12 +42,6 @@ from showkeeper.db.models import Episode, Series
 
 PASSWORD = "bench password 123"
 BIG = "series-00000"  # the series with 200 episodes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def populate(data_dir: Path, library: Path, n_series: int, episodes: int) -> int:
@@ -108,44 +103,6 @@ async def populate(data_dir: Path, library: Path, n_series: int, episodes: int) 
         await db.dispose()
 
 
-def start_server(data_dir: Path, library: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SHOWKEEPER_")},
-        "SHOWKEEPER_DATA_DIR": str(data_dir),
-        "SHOWKEEPER_LIBRARY_DIR": str(library),
-        "SHOWKEEPER_PORT": str(port),
-        "SHOWKEEPER_SCHEDULER_ENABLED": "false",
-        "SHOWKEEPER_DOWNLOAD_WORKERS_IN_SERVER": "false",
-        "SHOWKEEPER_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "showkeeper", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited with {proc.returncode}")
-            try:
-                async with http.get(url + "/health") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-
-
 async def timed(http: aiohttp.ClientSession, url: str, n: int, must: str | None) -> list[float]:
     out: list[float] = []
     for i in range(n + 3):
@@ -201,7 +158,7 @@ async def main() -> None:
         print(f"populated {episodes} episodes in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_server(data_dir, library, port)
+        proc = start_server(data_dir, library, port, settings=QUIET)
         try:
             await wait_ready(base, proc)
             async with (
@@ -224,13 +181,13 @@ async def main() -> None:
         "bench": "ui",
         "series": args.series,
         "episodes": episodes,
-        "library_p95_ms": round(p95(library_t) * 1000, 1),
-        "series_page_p95_ms": round(p95(series_t) * 1000, 1),
+        "library_p95_ms": round(percentile(library_t, 0.95) * 1000, 1),
+        "series_page_p95_ms": round(percentile(series_t, 0.95) * 1000, 1),
         "server_goal_ms": 150,
         "reference": "GET /health, same client",
-        "health_p95_ms": round(p95(health) * 1000, 1),
-        "library_dcl_p95_ms": round(p95(loads["library"]) * 1000, 1),
-        "series_dcl_p95_ms": round(p95(loads["series"]) * 1000, 1),
+        "health_p95_ms": round(percentile(health, 0.95) * 1000, 1),
+        "library_dcl_p95_ms": round(percentile(loads["library"], 0.95) * 1000, 1),
+        "series_dcl_p95_ms": round(percentile(loads["series"], 0.95) * 1000, 1),
         "dcl_goal_ms": 1000,
         "requests": args.requests,
         "loads": args.loads,
