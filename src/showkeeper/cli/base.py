@@ -131,6 +131,14 @@ def cli_logging(settings: Settings, *, console_level: str = "WARNING") -> None:
         )
 
 
+def failed_add(error: str, key: str) -> str:
+    """What a CLI says when adding a series failed at its source (it is recorded failed)."""
+    return (
+        f"{error} (series {key} is recorded as failed: run the same command once fixed, "
+        f"or `showkeeper series rm {key}`)"
+    )
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

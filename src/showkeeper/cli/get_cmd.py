@@ -13,6 +13,7 @@ from showkeeper.cli.base import (
     cli_logging,
     console,
     fail,
+    failed_add,
     handle_errors,
     run_async,
     settings_from,
@@ -25,21 +26,11 @@ if TYPE_CHECKING:
     from showkeeper.context import AppContext
 
 
-def _failed(error: str, key: str) -> str:
-    return f"{error} (series {key} is recorded as failed: run the same command once fixed)"
-
-
 async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
     """The series of ``url``: added (and loaded) when new, loaded again when its add failed,
     else refreshed from its source."""
     from showkeeper.cli.queue_cmd import refresh_before_download
-    from showkeeper.sources.service import (
-        FAILED,
-        AddFailedError,
-        add_series,
-        retry_series,
-        series_for_url,
-    )
+    from showkeeper.sources.service import FAILED, AddFailedError, add_or_retry, series_for_url
     from showkeeper.sources.store import episode_count
 
     known = await series_for_url(ctx, url)
@@ -47,16 +38,9 @@ async def _series_key(ctx: AppContext, url: str, kind: str | None) -> str:
         await refresh_before_download(ctx, known.key)
         return known.key
     try:
-        if known is not None:
-            row = await retry_series(ctx, known.key, background=False)
-        else:
-            row = await add_series(ctx, url, kind=kind)
+        row = await add_or_retry(ctx, url, known, kind=kind)
     except AddFailedError as exc:
-        raise ShowkeeperError(_failed(str(exc), exc.key)) from None
-    except ShowkeeperError as exc:
-        if known is None:
-            raise
-        raise ShowkeeperError(_failed(str(exc), known.key)) from None
+        raise ShowkeeperError(failed_add(str(exc), exc.key)) from None
     async with ctx.db.session() as s:
         count = await episode_count(s, row.id)
     console.print(

@@ -15,6 +15,7 @@ from showkeeper.cli.base import (
     cli_logging,
     console,
     err_console,
+    failed_add,
     group,
     handle_errors,
     run_async,
@@ -50,39 +51,18 @@ async def _metadata(ctx: Any, key: str) -> str:
     return f"metadata loaded ({len(result.written)} images written)"
 
 
-def _failed_hint(error: str, key: str) -> str:
-    return (
-        f"{error} (series {key} is recorded as failed: run the same "
-        f"`showkeeper series add` once fixed, or `showkeeper series rm {key}`)"
-    )
-
-
 async def _add(
     settings: Settings, url: str, kind: str | None, key: str | None, options: dict[str, Any]
 ) -> dict[str, Any]:
-    from showkeeper.sources.service import (
-        FAILED,
-        AddFailedError,
-        add_series,
-        retry_series,
-        series_for_url,
-    )
+    from showkeeper.sources.service import AddFailedError, add_or_retry, series_for_url
     from showkeeper.sources.store import episode_count
 
     async with open_context(settings) as ctx:
         known = await series_for_url(ctx, url)
-        failed = known.key if known is not None and known.loading_status == FAILED else None
         try:
-            if failed is not None:  # its earlier add failed: this add is the retry
-                row = await retry_series(ctx, failed, background=False)
-            else:
-                row = await add_series(ctx, url, kind=kind, options=options or None, key=key)
+            row = await add_or_retry(ctx, url, known, kind=kind, options=options or None, key=key)
         except AddFailedError as exc:
-            raise ShowkeeperError(_failed_hint(str(exc), exc.key)) from None
-        except ShowkeeperError as exc:
-            if failed is None:
-                raise
-            raise ShowkeeperError(_failed_hint(str(exc), failed)) from None
+            raise ShowkeeperError(failed_add(str(exc), exc.key)) from None
         async with ctx.db.session() as s:
             count = await episode_count(s, row.id)
         metadata = await _metadata(ctx, row.key)

@@ -94,19 +94,23 @@ HEAD_START_S = 0.25
 asked about a feed."""
 
 
-def _confident(classes: dict[str, type[Source]], fetching: asyncio.Task[FetchResult]) -> str | None:
-    """The kind sure of the fetched document, if the fetch is done and one is."""
-    if not fetching.done() or fetching.cancelled() or fetching.exception() is not None:
-        return None
-    result = fetching.result()
+def _best(classes: dict[str, type[Source]], result: FetchResult) -> tuple[int, str]:
+    """(score, kind) of the kind most sure of a fetched document."""
     content_type = result.headers.get("Content-Type", "")
-    best, kind = max(
+    return max(
         (
             (cls.detect(result.url, result.body, content_type), kind)
             for kind, cls in classes.items()
         ),
         default=(0, ""),
     )
+
+
+def _confident(classes: dict[str, type[Source]], fetching: asyncio.Task[FetchResult]) -> str | None:
+    """The kind sure of the fetched document, if the fetch is done and one is."""
+    if not fetching.done() or fetching.cancelled() or fetching.exception() is not None:
+        return None
+    best, kind = _best(classes, fetching.result())
     return kind if best >= CONFIDENT else None
 
 
@@ -150,12 +154,7 @@ async def detect_kind(env: SourceEnv, url: str) -> str:
                 return claimed
             raise
         env.prefetched[url] = result  # the chosen source reads it instead of fetching again
-        content_type = result.headers.get("Content-Type", "")
-        scores = [
-            (cls.detect(result.url, result.body, content_type), kind)
-            for kind, cls in classes.items()
-        ]
-        best, kind = max(scores, default=(0, ""))
+        best, kind = _best(classes, result)
         if best < CONFIDENT:
             claimed = await claims
             if claimed is not None:

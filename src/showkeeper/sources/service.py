@@ -65,6 +65,7 @@ __all__ = [
     "AddFailedError",
     "InvalidSourceError",
     "RefreshSummary",
+    "add_or_retry",
     "add_series",
     "load_series",
     "refresh_all",
@@ -428,6 +429,34 @@ async def add_series(
         return await load_series(ctx, row.key, probed)
     except ShowkeeperError as exc:
         raise AddFailedError(str(exc), row.key) from None
+
+
+async def add_or_retry(
+    ctx: AppContext,
+    url: str,
+    known: KnownSeries | None,
+    *,
+    kind: str | None = None,
+    options: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> Series:
+    """Add the series at ``url`` in the foreground, or, when its earlier add failed
+    (``known``, from :func:`series_for_url`), load it again: adding the same URL once the
+    problem is fixed is the retry.
+
+    Raises:
+        ShowkeeperError: as :func:`register_series` for a new URL (nothing is stored then).
+        AddFailedError: the source failed; the series is recorded ``failed`` under its key.
+    """
+    if known is None or known.loading_status != FAILED:
+        return await add_series(ctx, url, kind=kind, options=options, key=key)
+    try:
+        return await retry_series(ctx, known.key, background=False)
+    except AddFailedError:
+        raise
+    except ShowkeeperError as exc:
+        now = await series_for_url(ctx, url)  # its first good probe may have renamed it
+        raise AddFailedError(str(exc), known.key if now is None else now.key) from None
 
 
 async def _load_quietly(ctx: AppContext, key: str, probed: _Probed | None = None) -> None:
