@@ -310,16 +310,21 @@ class WorkerPool:
                 return
             self._status("started", job)
             assert self._client is not None
-            result = await download(
-                job.plan.candidates,
-                job.plan.dest,
-                client=self._client,
-                settings=settings,
-                on_progress=lambda report: self._on_progress(job, report),
-                cancel=job.cancel,
-                label=job.plan.label,
-                on_received=lambda: self._received(job),
-            )
+            try:
+                result = await download(
+                    job.plan.candidates,
+                    job.plan.dest,
+                    client=self._client,
+                    settings=settings,
+                    on_progress=lambda report: self._on_progress(job, report),
+                    cancel=job.cancel,
+                    label=job.plan.label,
+                    on_received=lambda: self._received(job),
+                )
+            finally:
+                # from here the row may leave `downloading` at any await: counted as held
+                # again, so a claim never subtracts it twice (released here, gone there)
+                job.received = False
         except TransferCancelled:
             await self._after_stop(job)
         except DiskFullError as exc:
@@ -342,9 +347,6 @@ class WorkerPool:
 
     async def _complete(self, job: Job, result: TransferResult) -> None:
         """The steps after a download are listed in showkeeper.downloads.after."""
-        # from here the row may leave `downloading` at any await: counted as held again, so
-        # a claim never subtracts it twice (once as released here, once gone from the table)
-        job.received = False
         if not await after_download(self.ctx, job, result, owner=self.owner):
             # The item was cancelled (or reclaimed) while the last bytes arrived: the cancel wins.
             await self._discard_finished_file(job, result)
@@ -360,7 +362,6 @@ class WorkerPool:
             result.path.unlink(missing_ok=True)
 
     async def _give_back(self, job: Job, reason: str) -> None:
-        job.received = False
         released = await queue.release(
             self.ctx.db,
             [job.claim.id],
@@ -372,8 +373,6 @@ class WorkerPool:
 
     async def _after_stop(self, job: Job) -> None:
         from showkeeper.downloads import files
-
-        job.received = False
 
         if job.reason in ("stopped", "shutdown"):
             await self._give_back(job, job.reason)
@@ -390,7 +389,6 @@ class WorkerPool:
     ) -> None:
         """Record a failed attempt; a host that asked to slow down (``troubles``) is limited
         first, and the item waits for its pause."""
-        job.received = False  # held again until its row leaves `downloading` (see _complete)
         settings = self.ctx.settings
         not_before = None
         if troubles:
