@@ -6,12 +6,11 @@ under a temp dir, then, with a warm cache, times:
 
 - `find ROOT -type f` (the reference; best of 5);
 - the first import into an empty database;
-- a rescan with no changes (DB in sync) - the headline ratio, rescan / find;
+- a rescan with no changes (DB in sync), in-process (in_process_*);
 - a forced full rescan (every folder read again, DB in sync);
 - a targeted rescan of one series (median of 5 series);
 - `showkeeper scan` as a new process on the same, unchanged library (median of 3): what a
-  user runs, start-up included. Reported beside the headline (cli_rescan_*); the headline
-  itself is still the in-process rescan.
+  user runs, start-up included, against `find` as a process: the headline ratio.
 
 The scans run in a child process (which starts its own folder-reading worker process for the
 big reads); peak RSS is the child's own (getrusage) plus its worker's (VmHWM in /proc).
@@ -237,9 +236,12 @@ def main() -> None:
             "series": args.series,
             "reference": "find ROOT -type f",
             "reference_s": round(find_s, 4),
-            "showkeeper_s": round(out["rescan_s"], 4),
-            "ratio": round(out["rescan_s"] / find_s, 2),
+            "showkeeper": "showkeeper scan (a new process, unchanged library)",
+            "showkeeper_s": round(cli_s, 3),
+            "ratio": round(cli_s / find_s, 1),
             "goal": 3,
+            "in_process_s": round(out["rescan_s"], 4),
+            "in_process_ratio": round(out["rescan_s"] / find_s, 2),
             "first_import_s": round(out["first_import_s"], 3),
             "first_import_ratio": round(out["first_import_s"] / find_s, 1),
             "first_import_goal": 40,
@@ -247,9 +249,6 @@ def main() -> None:
             "targeted_s": round(out["targeted_s"], 4),
             "targeted_ratio": round(out["targeted_s"] / out["full_rescan_s"], 4),
             "targeted_goal": 0.01,
-            "cli_rescan_s": round(cli_s, 3),
-            "cli_rescan": "showkeeper scan (a new process, unchanged library)",
-            "cli_rescan_ratio": round(cli_s / find_s, 1),
             "peak_rss_mb": round(peak_mb, 1),
             "peak_rss_goal_mb": 150,
             "scan_process_rss_mb": round(out["self_rss_mb"], 1),
